@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PORTSEL_CONNECT_H
+#define _PORTSEL_CONNECT_H
+
+#include <linux/types.h>
+
+struct inet_timewait_death_row;
+struct inet_timewait_sock;
+struct sock;
+
+/* The check_established argument of __inet_hash_connect(). */
+typedef int (*portsel_check_t)(struct inet_timewait_death_row *death_row,
+			       struct sock *sk, __u16 lport,
+			       struct inet_timewait_sock **twp);
+
+int portsel_connect(struct inet_timewait_death_row *death_row,
+		    struct sock *sk, u64 port_offset, portsel_check_t check);
+
+int portsel_connect_init(unsigned int perturb_shift);
+void portsel_connect_exit(void);
+
+#endif /* _PORTSEL_CONNECT_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PORTSEL_HASH_H
+#define _PORTSEL_HASH_H
+
+#include <linux/in6.h>
+#include <linux/siphash.h>
+#include <linux/types.h>
+
+/*
+ * What the keyed hash of a connect() covers. IPv4 addresses sit in the
+ * first word of the in6_addr; the family keeps them apart from IPv6 ones.
+ * Laid out without holes and aligned for siphash(), so the hash sees only
+ * the fields, never stale padding.
+ */
+struct portsel_tuple {
+	u32 netns;		/* net->ns.inum */
+	u16 family;
+	__be16 dport;
+	struct in6_addr saddr;
+	struct in6_addr daddr;
+	u32 salt;		/* re-salt epoch, 0 for none */
+	u32 zero;
+} __aligned(SIPHASH_ALIGNMENT);
+
+void portsel_tuple_v4(struct portsel_tuple *t, u32 netns, __be32 saddr,
+		      __be32 daddr, __be16 dport);
+void portsel_tuple_v6(struct portsel_tuple *t, u32 netns,
+		      const struct in6_addr *saddr,
+		      const struct in6_addr *daddr, __be16 dport);
+
+/*
+ * The table index comes from the low bits and the start offset from the
+ * high 32 bits, so the two are independent (RFC 6056 Alg. 4 wants two
+ * hashes; one 64-bit siphash split in halves gives them, as Linux does).
+ */
+static inline u64 portsel_hash(const struct portsel_tuple *t,
+			       const siphash_key_t *key)
+{
+	return siphash(t, sizeof(*t), key);
+}
+
+static inline u32 portsel_hash_offset(u64 hash)
+{
+	return hash >> 32;
+}
+
+#endif /* _PORTSEL_HASH_H */

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-netns control: state, sysctls under net.portsel, and the stats file.
+ *
+ * Each netns gets its own copy of the sysctl table with .data pointing into
+ * its own struct portsel_net: a writable entry pointing at module data
+ * would be shared by every netns (and WARNs when registered in a child).
+ */
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+
+#include "netns.h"
+#include "policy.h"
+#include "stats.h"
+
+unsigned int portsel_net_id __read_mostly;
+
+static unsigned int portsel_uint_zero;
+static unsigned int portsel_uint_one = 1;
+static unsigned int portsel_hold_max = PORTSEL_EXHAUST_HOLD_MAX;
+
+/*
+ * A write is one whole value at offset 0; anything else is -EINVAL so a
+ * partial or appended write can never leave a half-parsed setting.
+ */
+static int portsel_sysctl_policy(struct ctl_table *table, int write,
+				 void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char name[PORTSEL_POLICY_NAME_MAX + 1];
+	struct ctl_table tmp = {
+		.data = name,
+		.maxlen = sizeof(name),
+	};
+	int *policy = table->data;
+	int ret;
+
+	if (write) {
+		if (*ppos)
+			return -EINVAL;
+		ret = portsel_policy_parse(buffer, *lenp);
+		if (ret < 0)
+			return ret;
+		WRITE_ONCE(*policy, ret);
+		*ppos += *lenp;
+		return 0;
+	}
+
+	strscpy(name, portsel_policy_names[READ_ONCE(*policy)], sizeof(name));
+	return proc_dostring(&tmp, write, buffer, lenp, ppos);
+}
+
+/* An unsigned int within [*extra1, *extra2], parsed strictly. */
+static int portsel_sysctl_uint(struct ctl_table *table, int write,
+			       void *buffer, size_t *lenp, loff_t *ppos)
+{
+	unsigned int *val = table->data;
+	unsigned int v;
+	int ret;
+
+	if (!write)
+		return proc_douintvec(table, write, buffer, lenp, ppos);
+
+	if (*ppos)
+		return -EINVAL;
+	ret = portsel_parse_uint(buffer, *lenp, *(unsigned int *)table->extra1,
+				 *(unsigned int *)table->extra2, &v);
+	if (ret)
+		return ret;
+	WRITE_ONCE(*val, v);
+	*ppos += *lenp;
+	return 0;
+}
+
+enum {
+	PORTSEL_SYSCTL_POLICY,
+	PORTSEL_SYSCTL_AVAILABLE,
+	PORTSEL_SYSCTL_RESERVE_ODD,
+	PORTSEL_SYSCTL_EXHAUST_HOLD,
+};
+
+static struct ctl_table portsel_sysctl_template[] = {
+	[PORTSEL_SYSCTL_POLICY] = {
+		.procname	= "policy",
+		.maxlen		= PORTSEL_POLICY_NAME_MAX + 1,
+		.mode		= 0644,
+		.proc_handler	= portsel_sysctl_policy,
+	},
+	[PORTSEL_SYSCTL_AVAILABLE] = {
+		/* read-only, so shared module data is fine in every netns */
+		.procname	= "available_policies",
+		.data		= (void *)PORTSEL_POLICIES_AVAILABLE,
+		.maxlen		= sizeof(PORTSEL_POLICIES_AVAILABLE),
+		.mode		= 0444,
+		.proc_handler	= proc_dostring,
+	},
+	[PORTSEL_SYSCTL_RESERVE_ODD] = {
+		.procname	= "reserve_odd",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= portsel_sysctl_uint,
+		.extra1		= &portsel_uint_zero,
+		.extra2		= &portsel_uint_one,
+	},
+	[PORTSEL_SYSCTL_EXHAUST_HOLD] = {
+		.procname	= "exhaust_hold_ms",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= portsel_sysctl_uint,
+		.extra1		= &portsel_uint_zero,
+		.extra2		= &portsel_hold_max,
+	},
+	{ }
+};
+
+static int portsel_sysctl_register(struct net *net, struct portsel_net *pn)
+{
+	struct ctl_table *table;
+
+	table = kmemdup(portsel_sysctl_template,
+			sizeof(portsel_sysctl_template), GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+
+	table[PORTSEL_SYSCTL_POLICY].data = &pn->policy;
+	table[PORTSEL_SYSCTL_RESERVE_ODD].data = &pn->reserve_odd;
+	table[PORTSEL_SYSCTL_EXHAUST_HOLD].data = &pn->exhaust_hold_ms;
+
+	pn->sysctl = register_net_sysctl(net, "net/portsel", table);
+	if (!pn->sysctl) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void portsel_sysctl_unregister(struct portsel_net *pn)
+{
+	struct ctl_table *table = pn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(pn->sysctl);
+	kfree(table);
+}
+
+static int __net_init portsel_net_init(struct net *net)
+{
+	struct portsel_net *pn = portsel_net(net);
+	int err;
+
+	pn->policy = PORTSEL_KERNEL;
+	pn->reserve_odd = 0;
+	pn->exhaust_hold_ms = 1000;
+	pn->hint = 0;
+
+	err = portsel_stats_init(net, pn);
+	if (err)
+		return err;
+	err = portsel_sysctl_register(net, pn);
+	if (err)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	portsel_stats_exit(net, pn);
+	return err;
+}
+
+static void __net_exit portsel_net_exit(struct net *net)
+{
+	struct portsel_net *pn = portsel_net(net);
+
+	portsel_sysctl_unregister(pn);
+	portsel_stats_exit(net, pn);
+}
+
+static struct pernet_operations portsel_net_ops = {
+	.init	= portsel_net_init,
+	.exit	= portsel_net_exit,
+	.id	= &portsel_net_id,
+	.size	= sizeof(struct portsel_net),
+};
+
+int portsel_netns_init(void)
+{
+	return register_pernet_subsys(&portsel_net_ops);
+}
+
+void portsel_netns_exit(void)
+{
+	unregister_pernet_subsys(&portsel_net_ops);
+}

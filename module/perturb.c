@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The perturbation table and the exhaustion memory beside it.
+ */
+
+#include <linux/errno.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+
+#include "perturb.h"
+
+/**
+ * portsel_perturb_init - allocate a table of 2^@shift buckets
+ * @t: the table
+ * @shift: log2 of its size, %PORTSEL_PERTURB_SHIFT_MIN..%PORTSEL_PERTURB_SHIFT_MAX
+ *
+ * The counters start at zero: their values are only ever added to a keyed
+ * hash, so a known start gives nothing away.
+ *
+ * Return: 0, -EINVAL for a bad @shift or -ENOMEM.
+ */
+int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift)
+{
+	size_t n;
+
+	if (shift < PORTSEL_PERTURB_SHIFT_MIN ||
+	    shift > PORTSEL_PERTURB_SHIFT_MAX)
+		return -EINVAL;
+
+	n = (size_t)1 << shift;
+	t->count = kvcalloc(n, sizeof(*t->count), GFP_KERNEL);
+	if (!t->count)
+		return -ENOMEM;
+	t->full_since = kvcalloc(n, sizeof(*t->full_since), GFP_KERNEL);
+	if (!t->full_since)
+		goto err_free_count;
+	t->mask = n - 1;
+	return 0;
+
+err_free_count:
+	kvfree(t->count);
+	t->count = NULL;
+	return -ENOMEM;
+}
+
+void portsel_perturb_free(struct portsel_perturb *t)
+{
+	kvfree(t->full_since);
+	kvfree(t->count);
+	t->full_since = NULL;
+	t->count = NULL;
+}
+
+/**
+ * portsel_perturb_increment - how far a bucket moves after a success
+ * @skipped: busy ports tried before the one handed out
+ * @rnd: random bits; the low three are used
+ *
+ * The rule Linux adopted in 2022 (CVE-2022-32296): 2 + 2 * max(skipped,
+ * random 0..7). The random part keeps an observer from predicting the next
+ * port under low load; under contention the skipped ports dominate and the
+ * next connect starts past them.
+ */
+u32 portsel_perturb_increment(u32 skipped, u32 rnd)
+{
+	return 2 + 2 * max(skipped, rnd & 7);
+}
+
+void portsel_perturb_advance(struct portsel_perturb *t, u32 idx, u32 skipped,
+			     u32 rnd)
+{
+	WRITE_ONCE(t->count[idx], READ_ONCE(t->count[idx]) +
+		   portsel_perturb_increment(skipped, rnd));
+}
+
+void portsel_perturb_mark_full(struct portsel_perturb *t, u32 idx,
+			       unsigned long now)
+{
+	WRITE_ONCE(t->full_since[idx], now | 1);
+}
+
+void portsel_perturb_clear_full(struct portsel_perturb *t, u32 idx)
+{
+	if (READ_ONCE(t->full_since[idx]))
+		WRITE_ONCE(t->full_since[idx], 0);
+}
+
+/**
+ * portsel_perturb_is_full - is the bucket's preferred parity known full?
+ * @t: the table
+ * @idx: the bucket
+ * @now: jiffies
+ * @hold: how long a mark holds, in jiffies; 0 disables the memory
+ */
+bool portsel_perturb_is_full(const struct portsel_perturb *t, u32 idx,
+			     unsigned long now, unsigned long hold)
+{
+	unsigned long since = READ_ONCE(t->full_since[idx]);
+
+	return hold && since && time_before(now, since + hold);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PORTSEL_SELECT_H
+#define _PORTSEL_SELECT_H
+
+#include <linux/siphash.h>
+#include <linux/types.h>
+
+#include "hash.h"
+#include "order.h"
+#include "perturb.h"
+#include "policy.h"
+#include "range.h"
+
+/*
+ * How candidates are tried. The policy core never touches a socket: the
+ * hook hands it callbacks that ask the kernel, KUnit hands it a bitmap.
+ */
+struct portsel_probe_ops {
+	/* ip_local_reserved_ports: never handed out, not counted as probes */
+	bool (*reserved)(void *ctx, u16 port);
+	/* 0: the port is now the socket's; -EADDRNOTAVAIL: busy; else fatal */
+	int (*try_port)(void *ctx, u16 port);
+};
+
+/* Everything one connect() brings to the choice; no global state read. */
+struct portsel_request {
+	enum portsel_policy policy;
+	struct portsel_range range;
+	bool reserve_odd;
+	struct portsel_tuple *tuple;	/* its salt is set here */
+	const siphash_key_t *key;
+	u32 epoch;		/* even-first's re-salt period number */
+	u32 rnd;		/* fresh random bits */
+	unsigned long now;	/* jiffies */
+	unsigned long hold;	/* exhaustion hold in jiffies, 0 = off */
+};
+
+/* State shared between connects: the table and the netns' sequential hint. */
+struct portsel_shared {
+	struct portsel_perturb *table;
+	u32 *hint;
+};
+
+struct portsel_result {
+	u16 port;		/* 0 unless a port was handed out */
+	u32 probes;		/* ports tried */
+	bool skipped_scan;	/* exhaustion memory spared a scan */
+};
+
+int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
+		  void *ctx, struct portsel_result *res);
+int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
+		   const struct portsel_probe_ops *ops, void *ctx,
+		   struct portsel_result *res);
+
+#endif /* _PORTSEL_SELECT_H */

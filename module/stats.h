@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PORTSEL_STATS_H
+#define _PORTSEL_STATS_H
+
+#include <linux/types.h>
+
+#include "policy.h"
+
+struct net;
+struct portsel_net;
+struct portsel_result;
+
+/* Counters of one policy in one netns on one CPU; summed when read. */
+struct portsel_stats {
+	u64 connects;		/* ports handed out */
+	u64 failures;		/* -EADDRNOTAVAIL returned */
+	u64 probes;		/* ports tried */
+	u64 max_probes;		/* most ports tried by one connect() */
+	u64 other_parity;	/* ports handed out from the other parity */
+	u64 errors;		/* any other error */
+	u64 skipped_scans;	/* scans spared by the exhaustion memory */
+};
+
+struct portsel_cpu_stats {
+	struct portsel_stats policy[PORTSEL_POLICY_NR];
+};
+
+void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
+			   const struct portsel_result *res, bool other_parity,
+			   int err);
+int portsel_stats_init(struct net *net, struct portsel_net *pn);
+void portsel_stats_exit(struct net *net, struct portsel_net *pn);
+
+#endif /* _PORTSEL_STATS_H */

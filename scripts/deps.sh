@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what portsel's build, tests and tools need on a Debian 12 host.
+# Quiet, idempotent: only packages that are missing are installed.
+
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+Usage: scripts/deps.sh [--help]
+
+Installs (apt-get, as root) the Debian 12 packages that portsel needs:
+the kernel image and headers the module is built and tested against,
+linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
+build tools, sparse, shellcheck, gnuplot and the DKMS packaging tools.
+Does nothing when everything is present.
+USAGE
+}
+
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+"") ;;
+*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+PKGS=(
+	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	qemu-system-x86 busybox-static cpio gzip xz-utils kmod
+	build-essential bc flex bison libelf-dev libssl-dev python3
+	sparse shellcheck gnuplot-nox
+	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps.sh: done"
