@@ -25,7 +25,7 @@
 #include "perturb.h"
 #include "select.h"
 #include "stats.h"
-#include "trace.h"
+#include "portsel_trace.h"
 
 /* The kernel re-salts its port hash every 10 s; even-first does the same. */
 #define PORTSEL_RESALT_PERIOD	(10 * HZ)

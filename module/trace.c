@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Instantiates the portsel tracepoints (module/trace.h).
+ * Instantiates the portsel tracepoints (module/portsel_trace.h).
  */
 
 #define CREATE_TRACE_POINTS
-#include "trace.h"
+#include "portsel_trace.h"

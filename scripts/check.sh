@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every tier a contributor keeps green, in order, each ending
+# with its own "N passed, N failed"; the last line adds them all up.
+
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+Usage: scripts/check.sh [--help]
+
+Runs, in order: dependency install (scripts/deps.sh), the W=1 module
+build, KUnit under UML (scripts/kunit.sh) and the test VM
+(scripts/vmtest.sh). Each tier's output is shown; the last line is the
+sum, "N passed, N failed". Exits non-zero if any tier failed.
+USAGE
+}
+
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+"") ;;
+*) echo "check.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+TIERS=(
+	"build:scripts/build-w1.sh"
+	"kunit:scripts/kunit.sh"
+	"vmtest:scripts/vmtest.sh"
+)
+
+total_pass=0
+total_fail=0
+summary=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for tier in "${TIERS[@]}"; do
+	name=${tier%%:*}
+	cmd=${tier#*:}
+	echo "=== $name: $cmd"
+	rc=0
+	$cmd 2>&1 | tee "$log" || rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		read -r p _ f _ <<<"${line//,/}"
+	else
+		p=0
+		f=0
+	fi
+	# a tier that failed without counting a failure still counts as one
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	summary+=("$(printf '%-8s %4d passed, %d failed' "$name" "$p" "$f")")
+done
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
