@@ -39,3 +39,84 @@ compare:
 
 bench:
 	@scripts/bench.sh $(ARGS)
+
+# --- packaging and static gates ---------------------------------------------
+
+# The version is written once, in module/version.h.
+VERSION = $(shell scripts/version.sh)
+# The release (uname -r) of KDIR's kernel, where install and dkms put the
+# module. Debian's headers name it only in utsrelease.h.
+KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+DKMS ?= dkms
+DKMS_SOURCE_TREE ?= /usr/src
+# More dkms options, e.g. --dkmstree/--sourcetree/--installtree for a
+# scratch install (scripts/package-test.sh does that).
+DKMS_FLAGS ?=
+# Where make deb leaves the .deb.
+DEB_DIR ?= results
+
+need-version = @test -n "$(VERSION)" || { \
+	echo "make: no version in module/version.h" >&2; exit 1; }
+need-kver = @test -n "$(KVER)" || { \
+	echo "make: no kernel release in $(KDIR)/include/generated/utsrelease.h" >&2; \
+	exit 1; }
+
+.PHONY: version install uninstall dkms-install dkms-remove deb package-test
+
+version:
+	@scripts/version.sh
+
+# portsel.ko into <INSTALL_MOD_PATH>/lib/modules/<KVER>/updates, then that
+# kernel's module index (kbuild skips depmod without a System.map). With
+# Debian's headers, kbuild's attempt to sign with the kernel's own key
+# fails loudly and harmlessly: that key is not shipped.
+install: module
+	$(need-kver)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KVER) \
+		INSTALL_MOD_DIR=updates modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+uninstall:
+	$(need-kver)
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates/portsel.ko
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+# Sources to <DKMS_SOURCE_TREE>/portsel-<version>, then dkms add, build
+# and install for KDIR's kernel. A registration of the same version is
+# removed first, so this can be run again after a change.
+dkms-install:
+	$(need-version)
+	$(need-kver)
+	@if [ -n "$$($(DKMS) status $(DKMS_FLAGS) -m portsel -v $(VERSION))" ]; then \
+		$(DKMS) remove $(DKMS_FLAGS) -m portsel -v $(VERSION) --all; \
+	fi
+	rm -rf "$(DKMS_SOURCE_TREE)/portsel-$(VERSION)"
+	scripts/dkms-source.sh "$(DKMS_SOURCE_TREE)/portsel-$(VERSION)"
+	$(DKMS) add $(DKMS_FLAGS) -m portsel -v $(VERSION)
+	$(DKMS) build $(DKMS_FLAGS) -m portsel -v $(VERSION) -k $(KVER)
+	$(DKMS) install $(DKMS_FLAGS) -m portsel -v $(VERSION) -k $(KVER)
+
+# This version from every kernel, and its sources.
+dkms-remove:
+	$(need-version)
+	@if [ -n "$$($(DKMS) status $(DKMS_FLAGS) -m portsel -v $(VERSION))" ]; then \
+		$(DKMS) remove $(DKMS_FLAGS) -m portsel -v $(VERSION) --all; \
+	fi
+	rm -rf "$(DKMS_SOURCE_TREE)/portsel-$(VERSION)"
+
+# portsel-dkms_<version>_all.deb into DEB_DIR, built in a scratch copy.
+deb:
+	@scripts/deb.sh "$(DEB_DIR)"
+
+style:
+	@scripts/style.sh
+
+sparse:
+	@scripts/sparse.sh "$(KDIR)"
+
+shellcheck:
+	@scripts/shellcheck.sh
+
+package-test:
+	@scripts/package-test.sh "$(KDIR)"

@@ -29,6 +29,10 @@ scripts/deps.sh
 
 TIERS=(
 	"build:scripts/build-w1.sh"
+	"style:scripts/style.sh"
+	"sparse:scripts/sparse.sh"
+	"shellcheck:scripts/shellcheck.sh"
+	"package:scripts/package-test.sh"
 	"kunit:scripts/kunit.sh"
 	"vmtest:scripts/vmtest.sh"
 )

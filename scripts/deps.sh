@@ -30,6 +30,7 @@ PKGS=(
 	build-essential bc flex bison libelf-dev libssl-dev python3
 	sparse shellcheck gnuplot-nox
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
+	perl openssl
 )
 
 missing=()

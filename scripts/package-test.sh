@@ -1,0 +1,287 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The package gate: build the .deb, check it with lintian and by its
+# contents, then let dkms build, install and remove the module from the
+# .deb's own sources, and try make dkms-install and make install. Every
+# dkms and install step works in scratch trees: nothing is installed on the
+# host, nothing is loaded. Ends with "N passed, N failed".
+
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+Usage: scripts/package-test.sh [--help] [KDIR]
+
+Builds against KDIR (default: scripts/kdir.sh), whose release is the
+kernel dkms is told to build for. Tests, in order:
+  conf-version   dkms.conf, read from another directory, gives the version
+                 of module/version.h
+  deb            make deb (scripts/deb.sh) builds portsel-dkms
+  lintian        no error or warning (overrides in packaging/debian)
+  control        Package, Architecture: all, Version, Depends: dkms, and
+                 dh_dkms's postinst/prerm for this name and version
+  contents       /usr/src/portsel-<version>/ (dkms.conf with the version,
+                 Kbuild, Makefile, module/*.[ch]), README.md, copyright,
+                 the sysctl.d and modules-load.d examples
+  dkms-build     dkms add + build from the unpacked .deb, module signed
+                 with a scratch MOK key, vermagic and version right
+  dkms-install   dkms install to a scratch /lib/modules, then remove --all
+  dkms-refuse    dkms refuses a kernel without KPROBES, one without
+                 DYNAMIC_FTRACE_WITH_REGS, and a non-x86_64 arch (status 77)
+  make-dkms      make dkms-install, then make dkms-remove, in scratch trees
+  make-install   make install / make uninstall with INSTALL_MOD_PATH
+  host           /usr/src, /var/lib/dkms and /lib/modules/<abi> unchanged
+USAGE
+}
+
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+-*) echo "package-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+kdir=${1:-$(portsel_kdir)}
+abi=$(portsel_abi "$kdir")
+cd "$PORTSEL_ROOT"
+version=$(scripts/version.sh)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+log=$work/log
+
+pass=0
+fail=0
+ok() {
+	echo "package: $1 ok"
+	pass=$((pass + 1))
+}
+bad() {
+	[ -s "$log" ] && cat "$log"
+	echo "package: $1 FAILED${2:+: $2}"
+	fail=$((fail + 1))
+}
+
+# What a scratch install must not change on the host.
+host_state() {
+	{
+		ls -la /var/lib/dkms
+		ls -d /usr/src/portsel-* 2>/dev/null || true
+		find "/lib/modules/$abi" -path "/lib/modules/$abi/kernel" -prune \
+			-o -printf '%p %s %T@\n' | sort
+	} 2>&1
+}
+host_state >"$work/host.before"
+
+# dkms signs what it builds; without these it would create its key in
+# /var/lib/dkms. A scratch key also shows that signing works.
+export mok_signing_key=$work/mok/mok.key mok_certificate=$work/mok/mok.pub
+mkdir -p "$work/mok"
+
+echo "package: portsel $version, kernel $abi ($kdir)"
+
+# conf-version
+: >"$log"
+v=$(cd / && bash -c 'kernelver=none kernel_source_dir=/nonexistent
+	. "$1" >/dev/null; echo "$PACKAGE_VERSION"' _ "$PORTSEL_ROOT/dkms.conf")
+if [ "$v" = "$version" ]; then
+	ok conf-version
+else
+	bad conf-version "dkms.conf gives '$v', module/version.h '$version'"
+fi
+
+# deb
+deb=$work/out/portsel-dkms_${version}_all.deb
+if scripts/deb.sh "$work/out" >"$log" 2>&1 && [ -f "$deb" ]; then
+	ok deb
+else
+	bad deb
+	deb=
+fi
+
+# lintian
+if [ -n "$deb" ]; then
+	lintian --info --display-info --display-experimental --pedantic \
+		"$work/out/portsel_${version}_all.changes" 2>&1 |
+		grep -v 'running with root privileges' >"$log" || true
+	if grep -qE '^[EW]: ' "$log"; then
+		bad lintian
+	else
+		cat "$log"
+		: >"$log"
+		ok lintian
+	fi
+else
+	: >"$log"
+	bad lintian "no .deb"
+fi
+
+# control, contents
+root=$work/root
+: >"$log"
+if [ -n "$deb" ]; then
+	dpkg-deb -x "$deb" "$root"
+	dpkg-deb -e "$deb" "$work/control"
+	f() { dpkg-deb -f "$deb" "$1"; }
+	problems=()
+	[ "$(f Package)" = portsel-dkms ] || problems+=("Package: $(f Package)")
+	[ "$(f Architecture)" = all ] || problems+=("Architecture: $(f Architecture)")
+	[ "$(f Version)" = "$version" ] || problems+=("Version: $(f Version)")
+	grep -qE '(^|, )dkms( |,|$)' <<<"$(f Depends)" ||
+		problems+=("Depends: $(f Depends)")
+	for s in postinst prerm; do
+		if ! grep -qx "DKMS_NAME=portsel" "$work/control/$s" ||
+			! grep -qx "DKMS_VERSION=$version" "$work/control/$s"; then
+			problems+=("$s does not name portsel $version")
+		fi
+	done
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok control
+	else
+		printf '%s\n' "${problems[@]}" >"$log"
+		bad control
+	fi
+
+	src=usr/src/portsel-$version
+	doc=usr/share/doc/portsel-dkms
+	# dh_compress gzips a README over 4 kB
+	readme=$doc/README.md
+	[ -f "$root/$readme.gz" ] && readme=$readme.gz
+	want=("$src/dkms.conf" "$src/Kbuild" "$src/Makefile"
+		"$readme" "$doc/copyright" "$doc/changelog.gz"
+		"$doc/examples/sysctl.d/90-portsel.conf"
+		"$doc/examples/modules-load.d/portsel.conf")
+	for m in module/*.c module/*.h; do
+		want+=("$src/$m")
+	done
+	problems=()
+	for w in "${want[@]}"; do
+		[ -f "$root/$w" ] || problems+=("missing /$w")
+	done
+	grep -qx "PACKAGE_VERSION=\"$version\"" "$root/$src/dkms.conf" 2>/dev/null ||
+		problems+=("/$src/dkms.conf does not carry PACKAGE_VERSION=\"$version\"")
+	grep -q '^net\.portsel\.policy *=' \
+		"$root/$doc/examples/sysctl.d/90-portsel.conf" 2>/dev/null ||
+		problems+=("the sysctl.d example sets no net.portsel.policy")
+	extra=$(cd "$root" && find usr -type f | sort |
+		grep -vxF -f <(printf '%s\n' "${want[@]}")) || true
+	[ -z "$extra" ] || problems+=("unexpected: $extra")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok contents
+	else
+		printf '%s\n' "${problems[@]}" >"$log"
+		bad contents
+	fi
+else
+	bad control "no .deb"
+	bad contents "no .deb"
+fi
+
+# dkms-build, dkms-install: from the .deb's /usr/src
+trees=(--dkmstree "$work/dkms" --sourcetree "$root/usr/src"
+	--installtree "$work/lib/modules" --no-depmod)
+mkdir -p "$work/dkms" "$work/lib/modules/$abi"
+if [ -n "$deb" ] &&
+	dkms add "${trees[@]}" -m portsel -v "$version" >"$log" 2>&1 &&
+	dkms build "${trees[@]}" -m portsel -v "$version" -k "$abi" \
+		--kernelsourcedir "$kdir" >>"$log" 2>&1; then
+	ko=$work/dkms/portsel/$version/$abi/x86_64/module/portsel.ko
+	mi() { modinfo -F "$1" "$ko"; }
+	if [ -f "$ko" ] && [ "$(mi version)" = "$version" ] &&
+		[ "$(mi vermagic | cut -d' ' -f1)" = "$abi" ] &&
+		[ "$(mi signer)" = "DKMS module signing key" ]; then
+		ok dkms-build
+	else
+		modinfo "$ko" >>"$log" 2>&1 || true
+		bad dkms-build "no signed portsel.ko $version for $abi"
+	fi
+else
+	[ -n "$deb" ] || echo "no .deb" >"$log"
+	find "$work/dkms" -name make.log -exec cat {} + >>"$log" 2>/dev/null || true
+	bad dkms-build
+fi
+
+installed=$work/lib/modules/$abi/updates/dkms/portsel.ko
+if [ -n "$deb" ] &&
+	dkms install "${trees[@]}" -m portsel -v "$version" -k "$abi" \
+		--kernelsourcedir "$kdir" >"$log" 2>&1 &&
+	[ -f "$installed" ] &&
+	dkms remove "${trees[@]}" -m portsel -v "$version" --all >>"$log" 2>&1 &&
+	[ ! -e "$installed" ] && [ -z "$(ls -A "$work/dkms")" ]; then
+	ok dkms-install
+else
+	bad dkms-install "install to $installed or remove --all"
+fi
+
+# dkms-refuse: the gate in dkms.conf, on the same sources
+: >"$log"
+mkdir -p "$work/refuse/src"
+scripts/dkms-source.sh "$work/refuse/src/portsel-$version" >/dev/null
+rtrees=(--dkmstree "$work/refuse/dkms" --sourcetree "$work/refuse/src"
+	--installtree "$work/lib/modules" --no-depmod)
+mkdir -p "$work/refuse/dkms"
+dkms add "${rtrees[@]}" -m portsel -v "$version" >>"$log" 2>&1 || true
+grep -v '^CONFIG_KPROBES=' "$kdir/.config" >"$work/refuse/no-kprobes"
+grep -v '^CONFIG_DYNAMIC_FTRACE_WITH_REGS=' "$kdir/.config" >"$work/refuse/no-regs"
+problems=()
+for cfg in no-kprobes no-regs; do
+	rc=0
+	dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi" \
+		--config "$work/refuse/$cfg" >>"$log" 2>&1 || rc=$?
+	[ "$rc" -eq 77 ] || problems+=("$cfg: dkms build returned $rc, not 77")
+done
+rc=0
+dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi/aarch64" \
+	>>"$log" 2>&1 || rc=$?
+[ "$rc" -eq 77 ] || problems+=("aarch64: dkms build returned $rc, not 77")
+if [ ${#problems[@]} -eq 0 ]; then
+	ok dkms-refuse
+else
+	printf '%s\n' "${problems[@]}" >>"$log"
+	bad dkms-refuse
+fi
+
+# make-dkms: the Makefile's own dkms targets, in scratch trees
+mtrees="--dkmstree $work/mdkms --sourcetree $work/msrc --installtree $work/lib/modules --no-depmod"
+mkdir -p "$work/mdkms" "$work/msrc"
+mk=(make --no-print-directory KDIR="$kdir" DKMS_SOURCE_TREE="$work/msrc"
+	DKMS_FLAGS="$mtrees")
+if "${mk[@]}" dkms-install >"$log" 2>&1 && [ -f "$installed" ] &&
+	grep -qx "PACKAGE_VERSION=\"$version\"" "$work/msrc/portsel-$version/dkms.conf" &&
+	"${mk[@]}" dkms-install >>"$log" 2>&1 &&
+	"${mk[@]}" dkms-remove >>"$log" 2>&1 && [ ! -e "$installed" ] &&
+	[ -z "$(ls -A "$work/mdkms")" ] && [ -z "$(ls -A "$work/msrc")" ]; then
+	ok make-dkms
+else
+	bad make-dkms "dkms-install (twice) then dkms-remove"
+fi
+
+# make-install: in a copy of the tree, so the checkout is not built in
+mkdir -p "$work/copy/module"
+cp -r Kbuild Makefile scripts "$work/copy/"
+cp module/*.[ch] "$work/copy/module/"
+dest=$work/modroot
+target=$dest/lib/modules/$abi/updates/portsel.ko
+if make -C "$work/copy" --no-print-directory KDIR="$kdir" \
+	INSTALL_MOD_PATH="$dest" install >"$log" 2>&1 && [ -f "$target" ] &&
+	grep -q "updates/portsel.ko:" "$dest/lib/modules/$abi/modules.dep" &&
+	make -C "$work/copy" --no-print-directory KDIR="$kdir" \
+		INSTALL_MOD_PATH="$dest" uninstall >>"$log" 2>&1 &&
+	[ ! -e "$target" ] &&
+	! grep -q "portsel" "$dest/lib/modules/$abi/modules.dep"; then
+	ok make-install
+else
+	bad make-install "install to $target, depmod, uninstall"
+fi
+
+# host
+host_state >"$work/host.after"
+if diff -u "$work/host.before" "$work/host.after" >"$log"; then
+	ok host
+else
+	bad host "the host's dkms or module trees changed"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make shellcheck: shellcheck -x on every shell script under scripts/ and
+# on .ci/run. One test per script; ends with "N passed, N failed".
+
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+Usage: scripts/shellcheck.sh [--help] [SCRIPT...]
+
+Runs shellcheck -x (following sourced files) on SCRIPTs, by default on
+.ci/run and on every shell script under scripts/: *.sh files and any file
+whose first line names sh, bash, dash or ash. Run from the top of the
+tree, where the scripts' "# shellcheck source=" paths start.
+USAGE
+}
+
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+-*) echo "shellcheck.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+cd "$(dirname "$0")/.."
+
+is_shell() {
+	case "$1" in
+	*.sh) return 0 ;;
+	esac
+	head -n 1 "$1" | grep -qE '^#!.*[/ ](ba|da|a)?sh( |$)'
+}
+
+if [ $# -gt 0 ]; then
+	files=("$@")
+else
+	files=()
+	while IFS= read -r f; do
+		is_shell "$f" && files+=("$f")
+	done < <(find scripts .ci/run -type f | sort)
+fi
+
+echo "shellcheck: $(shellcheck --version | sed -n 's/^version: //p') on ${#files[@]} scripts"
+pass=0
+fail=0
+for f in "${files[@]}"; do
+	if out=$(shellcheck -x "$f" 2>&1); then
+		echo "shellcheck: $f ok"
+		pass=$((pass + 1))
+	else
+		echo "$out"
+		echo "shellcheck: $f FAILED"
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
