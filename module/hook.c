@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
+#include <linux/uaccess.h>
 
 #include "hook.h"
 
@@ -23,6 +24,8 @@
 typedef int (*portsel_hash_connect_t)(struct inet_timewait_death_row *,
 				      struct sock *, u64, portsel_check_t);
 
+/* Its entry, where the ftrace call sits, and where our calls enter it. */
+static unsigned long portsel_orig_addr __read_mostly;
 static portsel_hash_connect_t portsel_orig __read_mostly;
 
 /*
@@ -38,9 +41,12 @@ DEFINE_STATIC_SRCU(portsel_hook_srcu);
  * @port_offset: its argument
  * @check: its argument
  *
- * The call must come from this module's text: that is how the ftrace
- * callback tells it from the kernel's own calls. A tail call would
- * reuse our caller's return address, so this file is built with
+ * Every try of a port is one such call, so they enter past the ftrace call
+ * at the function's entry when there is one (see portsel_entry_past_ftrace):
+ * the trampoline would only send them back here. Should they enter through
+ * it, the call must come from this module's text, which is how the ftrace
+ * callback tells it from the kernel's own calls; a tail call would reuse
+ * our caller's return address, so this file is built with
  * -fno-optimize-sibling-calls.
  */
 int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
@@ -93,6 +99,25 @@ static unsigned long portsel_lookup(const char *name)
 	return addr;
 }
 
+/*
+ * On x86_64 without IBT a traceable function starts with its five-byte
+ * ftrace site: a NOP while nothing traces it, a call once something does.
+ * Entering past it runs the function exactly as if it were not traced.
+ * Anything else there (an ENDBR, another layout) and our calls keep going
+ * through ftrace, which is correct, only slower.
+ */
+static unsigned long portsel_entry_past_ftrace(unsigned long addr)
+{
+	static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	u8 insn[MCOUNT_INSN_SIZE];
+
+	if (copy_from_kernel_nofault(insn, (void *)addr, sizeof(insn)))
+		return addr;
+	if (insn[0] == 0xe8 || !memcmp(insn, nop5, sizeof(insn)))
+		return addr + MCOUNT_INSN_SIZE;
+	return addr;
+}
+
 /**
  * portsel_hook_install - start redirecting __inet_hash_connect()
  *
@@ -113,7 +138,8 @@ int portsel_hook_install(void)
 		pr_err("cannot resolve %s: %d\n", PORTSEL_HOOKED, err);
 		return err;
 	}
-	portsel_orig = (portsel_hash_connect_t)addr;
+	portsel_orig_addr = addr;
+	portsel_orig = (portsel_hash_connect_t)portsel_entry_past_ftrace(addr);
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
 	if (err) {
@@ -143,8 +169,7 @@ err_filter:
 void portsel_hook_remove(void)
 {
 	unregister_ftrace_function(&portsel_ftrace_ops);
-	ftrace_set_filter_ip(&portsel_ftrace_ops, (unsigned long)portsel_orig,
-			     1, 0);
+	ftrace_set_filter_ip(&portsel_ftrace_ops, portsel_orig_addr, 1, 0);
 
 	/*
 	 * A task redirected just before the unregister may still be between
