@@ -3,7 +3,8 @@
 # The user's wrapper around kbuild and the project's scripts. The kbuild
 # side lives in Kbuild.
 
-KDIR ?= $(shell scripts/kdir.sh)
+# scripts/ is not shipped in the DKMS source: fall back to the running kernel.
+KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/build)
 MODULE := portsel.ko
 
 .PHONY: all module module-w1 clean check vmtest kunit compare bench \

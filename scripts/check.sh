@@ -10,8 +10,9 @@ usage() {
 	cat <<USAGE
 Usage: scripts/check.sh [--help]
 
-Runs, in order: dependency install (scripts/deps.sh), the W=1 module
-build, KUnit under UML (scripts/kunit.sh) and the test VM
+Runs, in order: dependency install (scripts/deps.sh), then the tiers:
+the W=1 module build, checkpatch, sparse, shellcheck, the DKMS and
+Debian package test, KUnit under UML (scripts/kunit.sh) and the test VM
 (scripts/vmtest.sh). Each tier's output is shown; the last line is the
 sum, "N passed, N failed". Exits non-zero if any tier failed.
 USAGE
@@ -62,7 +63,7 @@ for tier in "${TIERS[@]}"; do
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
-	summary+=("$(printf '%-8s %4d passed, %d failed' "$name" "$p" "$f")")
+	summary+=("$(printf '%-10s %4d passed, %d failed' "$name" "$p" "$f")")
 done
 
 echo "=== summary"
