@@ -3,6 +3,8 @@
 # Shared plumbing for portsel's scripts: which kernel, where the cache is,
 # how to build the test VM's initramfs and boot it. Sourced, not run.
 
+# shellcheck shell=bash
+
 PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
 
@@ -30,4 +32,249 @@ portsel_abi() {
 	# holds what uname -r and /lib/modules use.
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 		"$kdir/include/generated/utsrelease.h"
+}
+
+# ---------------------------------------------------------------------------
+# The test VM: Debian's own kernel (/boot/vmlinuz-<abi>, the ABI portsel.ko
+# was built for) booting an initramfs of busybox, portsel-tool, portsel.ko
+# and a payload script, under qemu. scripts/guest/init.sh runs the payload
+# and reports on three serial ports, kept in the run's directory DIR:
+#   DIR/console.log  ttyS0, the console, for humans
+#   DIR/result       ttyS1, everything the payload wrote to its fd 3
+#   DIR/status       ttyS2, "exit N" once the payload returned N
+# Outcomes are read from result and status only, never from console text.
+# scripts/guest/lib.sh has the payload's side (vm_say, result, ...).
+#
+# Settings (environment): PORTSEL_VM_ACCEL (tcg; kvm to opt in),
+# PORTSEL_VM_MEM (MiB), PORTSEL_VM_CPUS, PORTSEL_VM_TIMEOUT (seconds),
+# PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
+# PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_MODULE (portsel.ko).
+#
+# These functions are called as "portsel_vm_run ... || rc=$?", where bash
+# ignores set -e: every step checks its own errors.
+
+PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg}
+PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
+PORTSEL_VM_CPUS=${PORTSEL_VM_CPUS:-2}
+PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-600}
+PORTSEL_VM_KMODS=${PORTSEL_VM_KMODS:-}
+PORTSEL_VM_APPEND=${PORTSEL_VM_APPEND:-}
+PORTSEL_MODULE=${PORTSEL_MODULE:-$PORTSEL_ROOT/portsel.ko}
+PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
+
+# How the last portsel_vm_boot ended: "exit" (PORTSEL_VM_EXIT holds the
+# payload's status), "timeout", "crash" (stopped without a status), or
+# empty when the VM could not be started at all.
+PORTSEL_VM_END=
+PORTSEL_VM_EXIT=
+
+# A progress line of the host side, on stderr.
+portsel_say() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $*" >&2
+}
+
+# The ABI to boot: the vermagic of portsel.ko when it exists, else that of
+# the headers it would be built against ($KDIR as the Makefile takes it).
+portsel_vm_abi() {
+	local abi=
+
+	if [ -f "$PORTSEL_MODULE" ]; then
+		abi=$(modinfo -F vermagic "$PORTSEL_MODULE" | cut -d' ' -f1)
+	fi
+	if [ -z "$abi" ]; then
+		abi=$(portsel_abi "${KDIR:-$(portsel_kdir)}") || return 1
+	fi
+	[ -n "$abi" ] || {
+		portsel_say "cannot tell which kernel to boot"
+		return 1
+	}
+	echo "$abi"
+}
+
+# The kernel image of an ABI.
+portsel_vm_kernel() {
+	local k=/boot/vmlinuz-$1
+
+	if [ ! -r "$k" ]; then
+		portsel_say "no readable $k; install linux-image-$1"
+		return 1
+	fi
+	echo "$k"
+}
+
+# Build the static portsel-tool into DIR (prints its path).
+portsel_vm_tool() {
+	local out=$1/portsel-tool
+
+	gcc -static -O2 -Wall -Wextra -pthread -o "$out" \
+		"$PORTSEL_GUEST/portsel-tool.c" || return 1
+	echo "$out"
+}
+
+# A kernel module of ABI by name, uncompressed, into DIR.
+portsel_vm_kmod() {
+	local abi=$1 name=$2 dir=$3 f
+
+	f=$(find "/lib/modules/$abi/kernel" -name "$name.ko*" | head -n 1)
+	if [ -z "$f" ]; then
+		portsel_say "no module $name for $abi"
+		return 1
+	fi
+	case $f in
+	*.xz) xz -dc "$f" >"$dir/$name.ko" ;;
+	*.zst) zstd -qdc "$f" >"$dir/$name.ko" ;;
+	*.gz) gzip -dc "$f" >"$dir/$name.ko" ;;
+	*) cp "$f" "$dir/$name.ko" ;;
+	esac
+}
+
+# portsel_vm_initramfs OUT ABI TOOL PAYLOAD ARGS_FILE [FILE...]
+# Build the initramfs OUT (gzipped newc cpio, no root needed): busybox,
+# TOOL, init.sh as /init, guest/lib.sh, PAYLOAD as /guest/run, ARGS_FILE
+# as /guest/args, each FILE under /guest/, portsel.ko (when built) and
+# the PORTSEL_VM_KMODS under /lib/modules/.
+portsel_vm_initramfs() {
+	local out=$1 abi=$2 tool=$3 payload=$4 args=$5 root=$1.d m
+
+	shift 5
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,lib/modules} &&
+	cp /bin/busybox "$root/bin/busybox" &&
+	ln -s busybox "$root/bin/sh" &&
+	cp "$tool" "$root/bin/portsel-tool" &&
+	install -m 0755 "$PORTSEL_GUEST/init.sh" "$root/init" &&
+	cp "$PORTSEL_GUEST/lib.sh" "$root/guest/lib.sh" &&
+	cp "$payload" "$root/guest/run" &&
+	cp "$args" "$root/guest/args" &&
+	{ [ $# -eq 0 ] || cp "$@" "$root/guest/"; } || return 1
+
+	if [ -f "$PORTSEL_MODULE" ]; then
+		cp "$PORTSEL_MODULE" "$root/lib/modules/portsel.ko" || return 1
+	fi
+	for m in $PORTSEL_VM_KMODS; do
+		portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1
+	done
+	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+		gzip -1 >"$out" || return 1
+	rm -rf "$root"
+}
+
+# Print the console lines after the first $2 that the guest meant for us
+# ("vm: ..."), with the seconds since $3; echo the new line count.
+_portsel_vm_progress() {
+	local log=$1 seen=$2 t0=$3 n
+
+	n=$(wc -l <"$log")
+	if [ "$n" -gt "$seen" ]; then
+		sed -n "$((seen + 1)),${n}p" "$log" | tr -d '\r' |
+			sed -n "s/^vm: /  [$(($(date +%s) - t0))s] /p" >&2
+	fi
+	echo "$n"
+}
+
+# portsel_vm_boot KERNEL INITRD DIR TIMEOUT
+# Boot the VM and wait for it, printing the guest's progress lines and a
+# heartbeat every 30 s of silence. Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
+# returns 0 only when the payload ran to its end with status 0.
+portsel_vm_boot() {
+	local kernel=$1 initrd=$2 dir=$3 timeout=$4
+	local qpid rc=0 seen=0 t0 quiet=0 n word
+
+	PORTSEL_VM_END=
+	PORTSEL_VM_EXIT=
+	: >"$dir/console.log" && : >"$dir/result" && : >"$dir/status" ||
+		return 1
+	t0=$(date +%s)
+	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL," \
+		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
+
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-accel "$PORTSEL_VM_ACCEL" -cpu max \
+		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND" \
+		-serial "file:$dir/console.log" \
+		-serial "file:$dir/result" \
+		-serial "file:$dir/status" \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	qpid=$!
+	# An interrupted caller must not leave qemu behind.
+	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
+
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 1
+		n=$(_portsel_vm_progress "$dir/console.log" "$seen" "$t0")
+		if [ "$n" -gt "$seen" ]; then
+			quiet=0
+		elif [ $((quiet += 1)) -ge 30 ]; then
+			quiet=0
+			portsel_say "still running ($(($(date +%s) - t0))s)"
+		fi
+		seen=$n
+	done
+	wait "$qpid" || rc=$?
+	trap - INT TERM
+	_portsel_vm_progress "$dir/console.log" "$seen" "$t0" >/dev/null
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		PORTSEL_VM_END="timeout"
+	elif read -r word PORTSEL_VM_EXIT <"$dir/status" &&
+	     [ "$word" = exit ]; then
+		PORTSEL_VM_END="exit"
+	else
+		PORTSEL_VM_END="crash"
+		PORTSEL_VM_EXIT=
+	fi
+	if [ "$rc" -ne 0 ] && [ "$PORTSEL_VM_END" != timeout ]; then
+		portsel_say "qemu exited with $rc:"
+		tail -n 5 "$dir/qemu.log" >&2
+	fi
+	portsel_say "VM done after $(($(date +%s) - t0))s:" \
+		"${PORTSEL_VM_END}${PORTSEL_VM_EXIT:+ $PORTSEL_VM_EXIT}"
+	[ "$PORTSEL_VM_END" = exit ] && [ "$PORTSEL_VM_EXIT" = 0 ]
+}
+
+# portsel_vm_run [--timeout SECS] [--arg ARG]... [--file FILE]... DIR PAYLOAD
+# Everything at once: build portsel-tool and the initramfs in DIR (which
+# must exist), boot, and leave console.log, result and status in DIR. The
+# payload (a busybox sh script) gets each ARG as a positional parameter
+# and each FILE as /guest/<name>. Returns as portsel_vm_boot (with
+# PORTSEL_VM_END empty when the VM could not be set up).
+portsel_vm_run() {
+	local timeout=$PORTSEL_VM_TIMEOUT files=() args=() dir payload abi
+	local kernel tool
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--timeout) timeout=$2; shift 2 ;;
+		--arg) args+=("$2"); shift 2 ;;
+		--file) files+=("$2"); shift 2 ;;
+		*) break ;;
+		esac
+	done
+	dir=$1 payload=$2
+	PORTSEL_VM_END=
+	PORTSEL_VM_EXIT=
+
+	abi=$(portsel_vm_abi) || return 1
+	kernel=$(portsel_vm_kernel "$abi") || return 1
+	if [ ! -f "$PORTSEL_MODULE" ]; then
+		portsel_say "warning: no $PORTSEL_MODULE; the VM runs without it"
+	fi
+	portsel_say "building portsel-tool and the initramfs in $dir"
+	tool=$(portsel_vm_tool "$dir") || return 1
+	: >"$dir/args" || return 1
+	if [ ${#args[@]} -gt 0 ]; then
+		printf '%s\n' "${args[@]}" >"$dir/args"
+	fi
+	portsel_vm_initramfs "$dir/initramfs.cpio.gz" "$abi" "$tool" \
+		"$payload" "$dir/args" ${files[@]+"${files[@]}"} || return 1
+	portsel_vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir" "$timeout"
+}
+
+# The last N (default 40) lines of a run's console, without CRs.
+portsel_vm_console_tail() {
+	[ -f "$1/console.log" ] || return 0
+	tail -n "${2:-40}" "$1/console.log" | tr -d '\r'
 }

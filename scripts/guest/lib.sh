@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for payloads of portsel's test VM (busybox sh). A payload runs
+# as /guest/run with this file at /guest/lib.sh; source it with
+#   . /guest/lib.sh
+# Its stdout is the console; its fd 3 is the result channel the host
+# keeps as DIR/result (see scripts/guest/init.sh).
+
+# shellcheck shell=sh
+
+PORTSEL_KO=/lib/modules/portsel.ko
+SYSCTL_DIR=/proc/sys/net/portsel
+PORTSEL_STAT=/proc/net/portsel_stat
+LISTENER_PID=
+
+# A progress line: the host prints console lines that start with "vm: ".
+vm_say() {
+	echo "vm: $*"
+}
+
+# A line on the result channel.
+result() {
+	printf '%s\n' "$*" >&3
+}
+
+portsel_loaded() {
+	[ -d /sys/module/portsel ]
+}
+
+# Load portsel.ko with the given parameters; quiet, status of insmod.
+portsel_load() {
+	insmod "$PORTSEL_KO" "$@" 2>/dev/null
+}
+
+portsel_unload() {
+	rmmod portsel 2>/dev/null
+}
+
+# Read a sysctl of net.portsel (NAME as in /proc/sys/net/portsel/NAME).
+pget() {
+	cat "$SYSCTL_DIR/$1" 2>/dev/null
+}
+
+# Set a sysctl of net.portsel; the status of the write.
+pset() {
+	printf '%s\n' "$2" 2>/dev/null >"$SYSCTL_DIR/$1"
+}
+
+# One column of /proc/net/portsel_stat: pstat POLICY COLUMN.
+pstat() {
+	awk -v p="$1" -v c="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == p && (c in col) { print $col[c]; found = 1 }
+		END { if (!found) print "missing" }' "$PORTSEL_STAT" 2>/dev/null
+}
+
+# Start one listener process for the given ADDR:PORTs (see portsel-tool
+# listen); it accepts everything and holds each connection until the
+# client closes it.
+listener_start() {
+	LISTENER_PID=$(portsel-tool listen -d "$@") || return 1
+}
+
+listener_stop() {
+	[ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null
+	LISTENER_PID=
+}
+
+# Move the kernel log into /tmp/kmsg.all (dmesg -r: with the <level>
+# prefixes), so that a check can read everything since the boot.
+kmsg_take() {
+	dmesg -r -c >>/tmp/kmsg.all
+}
+
+# The lines of a kernel log (stdin) that mean the kernel or portsel went
+# wrong: splats, and portsel's own messages at error level or worse.
+kmsg_bad() {
+	grep -E 'WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|Call Trace|^<[0-3]>(\[[^]]*\] *)?portsel' ||
+		true
+}

@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * portsel-tool - the socket workloads of portsel's test VM.
+ *
+ * One static binary with a subcommand per workload, shared by the VM tests
+ * (scripts/vmtest.sh) and by the comparisons and benchmarks that boot the
+ * same VM. Built with: gcc -static -O2 -Wall -Wextra -pthread.
+ *
+ * Output is for machines: data lines hold whitespace-separated numbers,
+ * and each command ends with one summary line "# <command> key=value ...".
+ * Errors are printed by errno name (EADDRNOTAVAIL), never as prose.
+ * Exit status: 0 when the command ran (a connect() failing is data, not a
+ * failure of the tool), 1 when "write" was refused, 2 on bad usage or setup.
+ */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+#define MAX_ERRNO 256
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *prog = "portsel-tool";
+
+static const char *errname(int e)
+{
+	static __thread char buf[16];
+	const char *n = strerrorname_np(e);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "E%d", e);
+	return buf;
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Workloads hold tens of thousands of sockets: take what root may. */
+static void raise_nofile(void)
+{
+	struct rlimit rl = { .rlim_cur = 1 << 20, .rlim_max = 1 << 20 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static unsigned long parse_num(const char *s, unsigned long max,
+			       const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+/*
+ * An address: "127.0.0.1", "::1", "[::1]"; with want_port also ":PORT"
+ * ("127.0.0.1:5001", "[::1]:5001"). The family follows the address.
+ */
+static socklen_t parse_addr(const char *arg, bool want_port,
+			    struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL, *colon;
+	size_t len;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close)
+			die("bad address '%s'", arg);
+		len = close - arg - 1;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			die("bad address '%s'", arg);
+		arg++;
+	} else {
+		colon = strrchr(arg, ':');
+		/* one colon: IPv4 with a port; more: a bare IPv6 address */
+		if (colon && colon == strchr(arg, ':')) {
+			len = colon - arg;
+			port = colon + 1;
+		} else {
+			len = strlen(arg);
+		}
+	}
+	if (len >= sizeof(host))
+		die("bad address '%s'", arg);
+	memcpy(host, arg, len);
+	host[len] = '\0';
+	if (want_port != !!port)
+		die("address '%s': %s", arg,
+		    want_port ? "needs :PORT" : "takes no port");
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			die("bad IPv6 address '%s'", host);
+		if (port)
+			s6->sin6_port = htons(parse_num(port, 65535, "port"));
+		return sizeof(*s6);
+	}
+
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		die("bad IPv4 address '%s'", host);
+	if (port)
+		s4->sin_port = htons(parse_num(port, 65535, "port"));
+	return sizeof(*s4);
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* "LO-HI" for IP_LOCAL_PORT_RANGE: the u32 lo | hi << 16. */
+static uint32_t parse_range(const char *arg)
+{
+	const char *dash = strchr(arg, '-');
+	size_t len = dash ? (size_t)(dash - arg) : 0;
+	char lo[8];
+
+	if (!dash || len >= sizeof(lo))
+		die("bad range '%s' (want LO-HI)", arg);
+	memcpy(lo, arg, len);
+	lo[len] = '\0';
+	return parse_num(lo, 65535, "range") |
+	       parse_num(dash + 1, 65535, "range") << 16;
+}
+
+/* Close without TIME_WAIT: the next run gets the port back at once. */
+static void close_rst(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* What a connecting or binding socket is given before it asks for a port. */
+struct sock_opts {
+	uint32_t range;		/* IP_LOCAL_PORT_RANGE, 0 = none */
+	struct sockaddr_storage src;
+	socklen_t srclen;	/* 0 = no source address */
+};
+
+/* A socket ready to connect(), or -errno. */
+static int client_socket(int family, int type, const struct sock_opts *o)
+{
+	int one = 1;
+	int fd;
+
+	fd = socket(family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (o->range && setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+				   &o->range, sizeof(o->range)))
+		goto err;
+	if (o->srclen) {
+		/* the port is still chosen by connect(), not by bind() */
+		if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			       sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&o->src, o->srclen))
+			goto err;
+	}
+	return fd;
+err:
+	one = -errno;
+	close(fd);
+	return one;
+}
+
+/* Run a shell command while the caller still holds its sockets. */
+static void run_exec(const char *cmd)
+{
+	int rc;
+
+	if (!cmd)
+		return;
+	fflush(stdout);
+	rc = system(cmd);
+	printf("# exec status=%d\n", WIFEXITED(rc) ? WEXITSTATUS(rc) : 128);
+}
+
+struct fd_list {
+	int *fd;
+	size_t n, cap;
+};
+
+static void fd_push(struct fd_list *l, int fd)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1024;
+		l->fd = realloc(l->fd, l->cap * sizeof(*l->fd));
+		if (!l->fd)
+			die("out of memory");
+	}
+	l->fd[l->n++] = fd;
+}
+
+static void fd_close_all(struct fd_list *l)
+{
+	while (l->n)
+		close_rst(l->fd[--l->n]);
+	free(l->fd);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmd_listen(int argc, char **argv)
+{
+	int backlog = 4096, ep, c, n = 0;
+	bool daemonize = false, close_now = false;
+	struct epoll_event ev, evs[64];
+
+	while ((c = getopt(argc, argv, "b:cd")) != -1) {
+		switch (c) {
+		case 'b':
+			backlog = parse_num(optarg, 1 << 20, "backlog");
+			break;
+		case 'c':
+			close_now = true;
+			break;
+		case 'd':
+			daemonize = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind == argc)
+		die("listen: no ADDR:PORT");
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1: %s", errname(errno));
+	for (; optind < argc; optind++) {
+		struct sockaddr_storage ss;
+		socklen_t len = parse_addr(argv[optind], true, &ss);
+		int one = 1, fd;
+
+		fd = socket(ss.ss_family,
+			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket: %s", errname(errno));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				   sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) ||
+		    listen(fd, backlog))
+			die("listen %s: %s", argv[optind], errname(errno));
+		ev.events = EPOLLIN;
+		ev.data.u64 = (1ull << 32) | fd;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+			die("epoll_ctl: %s", errname(errno));
+		n++;
+	}
+
+	if (daemonize) {
+		pid_t pid = fork();
+		int null;
+
+		if (pid < 0)
+			die("fork: %s", errname(errno));
+		if (pid) {
+			printf("%d\n", (int)pid);
+			return 0;
+		}
+		setsid();
+		null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	} else {
+		printf("# listen sockets=%d\n", n);
+		fflush(stdout);
+	}
+
+	/*
+	 * Accept everything at once so the backlog never fills, and keep each
+	 * connection until its peer closes it: the client's port stays in use
+	 * exactly as long as the client holds its socket.
+	 */
+	for (;;) {
+		int i, k = epoll_wait(ep, evs, 64, -1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			die("epoll_wait: %s", errname(errno));
+		for (i = 0; i < k; i++) {
+			int fd = (int)evs[i].data.u64;
+
+			if (!(evs[i].data.u64 >> 32)) {
+				close(fd);	/* peer closed or reset */
+				continue;
+			}
+			for (;;) {
+				int a = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+				if (a < 0) {
+					if (errno == EAGAIN ||
+					    errno == ECONNABORTED ||
+					    errno == EINTR)
+						break;
+					die("accept: %s", errname(errno));
+				}
+				if (close_now) {
+					close(a);
+					continue;
+				}
+				ev.events = EPOLLIN | EPOLLRDHUP;
+				ev.data.u64 = a;
+				if (epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev))
+					die("epoll_ctl: %s", errname(errno));
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmd_fill(int argc, char **argv)
+{
+	struct sock_opts o = { 0 };
+	struct sockaddr_storage dst;
+	struct fd_list held = { 0 };
+	unsigned long n = 0, ok = 0;
+	bool lat = false, quiet = false;
+	const char *exec_cmd = NULL;
+	uint64_t t0, t1, fail_ns = 0;
+	socklen_t dlen;
+	int c, err = 0;
+
+	while ((c = getopt(argc, argv, "n:r:s:lqx:")) != -1) {
+		switch (c) {
+		case 'n':
+			n = parse_num(optarg, 1 << 24, "count");
+			break;
+		case 'r':
+			o.range = parse_range(optarg);
+			break;
+		case 's':
+			o.srclen = parse_addr(optarg, false, &o.src);
+			break;
+		case 'l':
+			lat = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'x':
+			exec_cmd = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc)
+		die("fill: want one ADDR:PORT");
+	dlen = parse_addr(argv[optind], true, &dst);
+
+	while (!n || ok < n) {
+		int fd = client_socket(dst.ss_family, SOCK_STREAM, &o);
+
+		if (fd < 0) {
+			err = -fd;
+			break;
+		}
+		t0 = now_ns();
+		if (connect(fd, (struct sockaddr *)&dst, dlen)) {
+			t1 = now_ns();
+			err = errno;
+			fail_ns = t1 - t0;
+			close(fd);
+			break;
+		}
+		t1 = now_ns();
+		fd_push(&held, fd);
+		ok++;
+		if (quiet)
+			continue;
+		if (lat)
+			printf("%u %llu\n", local_port(fd),
+			       (unsigned long long)(t1 - t0));
+		else
+			printf("%u\n", local_port(fd));
+	}
+
+	printf("# fill ok=%lu err=%s", ok, err ? errname(err) : "none");
+	if (err)
+		printf(" err_ns=%llu", (unsigned long long)fail_ns);
+	printf("\n");
+	run_exec(exec_cmd);
+	fd_close_all(&held);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmd_bind0(int argc, char **argv)
+{
+	struct sock_opts o = { 0 };
+	struct sockaddr_storage addr;
+	struct fd_list held = { 0 };
+	const char *exec_cmd = NULL;
+	unsigned long n = 1, ok = 0;
+	int c, err = 0, type = SOCK_STREAM;
+	socklen_t alen;
+
+	while ((c = getopt(argc, argv, "n:r:ux:")) != -1) {
+		switch (c) {
+		case 'n':
+			n = parse_num(optarg, 1 << 24, "count");
+			break;
+		case 'r':
+			o.range = parse_range(optarg);
+			break;
+		case 'u':
+			type = SOCK_DGRAM;
+			break;
+		case 'x':
+			exec_cmd = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 < argc)
+		die("bind0: at most one ADDR");
+	alen = parse_addr(optind < argc ? argv[optind] : "127.0.0.1", false,
+			  &addr);
+
+	while (!n || ok < n) {
+		int fd = client_socket(addr.ss_family, type, &o);
+
+		if (fd < 0) {
+			err = -fd;
+			break;
+		}
+		if (bind(fd, (struct sockaddr *)&addr, alen)) {
+			err = errno;
+			close(fd);
+			break;
+		}
+		fd_push(&held, fd);
+		ok++;
+		printf("%u\n", local_port(fd));
+	}
+	printf("# bind0 ok=%lu err=%s\n", ok, err ? errname(err) : "none");
+	run_exec(exec_cmd);
+	fd_close_all(&held);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static atomic_bool churn_stop;	/* set by SIGTERM/SIGINT */
+
+struct churn_ctl {
+	struct sock_opts o;
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+	uint64_t deadline;	/* 0: until SIGTERM/SIGINT */
+};
+
+struct churn_thread {
+	pthread_t tid;
+	const struct churn_ctl *ctl;
+	unsigned long connects, errors;
+	uint64_t sum_ns, max_ns;
+	unsigned long err_count[MAX_ERRNO];
+};
+
+static void churn_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&churn_stop, true);
+}
+
+static void *churn_run(void *arg)
+{
+	struct churn_thread *t = arg;
+	const struct churn_ctl *ctl = t->ctl;
+	unsigned long i;
+
+	for (i = 0; !atomic_load(&churn_stop); i++) {
+		uint64_t t0, d;
+		int fd, e;
+
+		if (ctl->deadline && !(i & 63) && now_ns() >= ctl->deadline)
+			break;
+		fd = client_socket(ctl->dst.ss_family, SOCK_STREAM, &ctl->o);
+		if (fd < 0) {
+			e = -fd;
+			goto error;
+		}
+		t0 = now_ns();
+		if (connect(fd, (struct sockaddr *)&ctl->dst, ctl->dlen)) {
+			e = errno;
+			close(fd);
+			if (e == EINTR && atomic_load(&churn_stop))
+				break;
+			goto error;
+		}
+		d = now_ns() - t0;
+		t->connects++;
+		t->sum_ns += d;
+		if (d > t->max_ns)
+			t->max_ns = d;
+		close_rst(fd);
+		continue;
+error:
+		t->errors++;
+		t->err_count[e < MAX_ERRNO ? e : 0]++;
+	}
+	return NULL;
+}
+
+static int cmd_churn(int argc, char **argv)
+{
+	struct churn_ctl ctl = { 0 };
+	struct churn_thread *th, sum = { 0 };
+	unsigned long nthreads = 2, secs = 10, i, e;
+	struct sigaction sa = { .sa_handler = churn_signal };
+	uint64_t start;
+	int c;
+
+	while ((c = getopt(argc, argv, "t:d:r:s:")) != -1) {
+		switch (c) {
+		case 't':
+			nthreads = parse_num(optarg, 1024, "threads");
+			break;
+		case 'd':
+			secs = parse_num(optarg, 1 << 20, "duration");
+			break;
+		case 'r':
+			ctl.o.range = parse_range(optarg);
+			break;
+		case 's':
+			ctl.o.srclen = parse_addr(optarg, false, &ctl.o.src);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || !nthreads)
+		die("churn: want one ADDR:PORT and at least one thread");
+	ctl.dlen = parse_addr(argv[optind], true, &ctl.dst);
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	start = now_ns();
+	ctl.deadline = secs ? start + secs * 1000000000ull : 0;
+
+	th = calloc(nthreads, sizeof(*th));
+	if (!th)
+		die("out of memory");
+	for (i = 0; i < nthreads; i++) {
+		th[i].ctl = &ctl;
+		if (pthread_create(&th[i].tid, NULL, churn_run, &th[i]))
+			die("pthread_create failed");
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i].tid, NULL);
+		sum.connects += th[i].connects;
+		sum.errors += th[i].errors;
+		sum.sum_ns += th[i].sum_ns;
+		if (th[i].max_ns > sum.max_ns)
+			sum.max_ns = th[i].max_ns;
+		for (e = 0; e < MAX_ERRNO; e++)
+			sum.err_count[e] += th[i].err_count[e];
+	}
+
+	printf("# churn connects=%lu errors=%lu avg_ns=%llu max_ns=%llu ms=%llu",
+	       sum.connects, sum.errors,
+	       (unsigned long long)(sum.connects ?
+				    sum.sum_ns / sum.connects : 0),
+	       (unsigned long long)sum.max_ns,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	for (e = 0; e < MAX_ERRNO; e++)
+		if (sum.err_count[e])
+			printf(" err_%s=%lu", e ? errname(e) : "other",
+			       sum.err_count[e]);
+	printf("\n");
+	free(th);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* C escapes \n \r \t \\ \0 \xHH, so any bytes can be written. */
+static size_t unescape(const char *s, char *out)
+{
+	size_t n = 0;
+
+	while (*s) {
+		if (*s != '\\') {
+			out[n++] = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case '0':
+			out[n++] = '\0';
+			break;
+		case '\\':
+			out[n++] = '\\';
+			break;
+		case 'x': {
+			char hex[3] = { 0 };
+
+			if (!s[1] || !s[2])
+				die("bad \\x escape");
+			memcpy(hex, s + 1, 2);
+			out[n++] = (char)strtoul(hex, NULL, 16);
+			s += 2;
+			break;
+		}
+		default:
+			die("bad escape '\\%c'", *s ? *s : ' ');
+		}
+		s++;
+	}
+	return n;
+}
+
+/* One write(2) of exactly the given bytes: how a sysctl judges a value. */
+static int cmd_write(int argc, char **argv)
+{
+	ssize_t r;
+	size_t len;
+	char *buf;
+	int fd;
+
+	if (argc != 3)
+		die("write: want FILE DATA");
+	buf = malloc(strlen(argv[2]) + 1);
+	if (!buf)
+		die("out of memory");
+	len = unescape(argv[2], buf);
+	fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", argv[1], errname(errno));
+	r = write(fd, buf, len);
+	if (r < 0) {
+		printf("# write err=%s\n", errname(errno));
+		return 1;
+	}
+	if ((size_t)r != len) {
+		printf("# write short=%zd of %zu\n", r, len);
+		return 1;
+	}
+	printf("# write ok=%zd\n", r);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+/* Serial ports as byte channels: no newline translation, no echo. */
+static int cmd_ttyraw(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		struct termios t;
+		int fd = open(argv[i], O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || tcgetattr(fd, &t))
+			die("%s: %s", argv[i], errname(errno));
+		cfmakeraw(&t);
+		if (tcsetattr(fd, TCSANOW, &t))
+			die("%s: %s", argv[i], errname(errno));
+		close(fd);
+	}
+	return 0;
+}
+
+/* Wait until everything written to the ports has left them. */
+static int cmd_drain(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		int fd = open(argv[i], O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || tcdrain(fd))
+			die("%s: %s", argv[i], errname(errno));
+		close(fd);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+} cmds[] = {
+	{ "listen", cmd_listen,
+	  "[-d] [-c] [-b BACKLOG] ADDR:PORT...\n"
+	  "\taccept on each address until killed, holding each connection\n"
+	  "\tuntil its peer closes (-c: close at once); -d: go to the\n"
+	  "\tbackground once listening and print the pid" },
+	{ "fill", cmd_fill,
+	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-x CMD] ADDR:PORT\n"
+	  "\tconnect N times (0/default: until one fails), holding every\n"
+	  "\tsocket; print each local port (-l: and the connect() time in\n"
+	  "\tns), then '# fill ok=N err=ERRNO|none'; -r: IP_LOCAL_PORT_RANGE;\n"
+	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -q: summary only;\n"
+	  "\t-x: run CMD with sh while the sockets are held" },
+	{ "bind0", cmd_bind0,
+	  "[-n N] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
+	  "\tbind N sockets (TCP; -u: UDP) to ADDR port 0 (default\n"
+	  "\t127.0.0.1), holding them; print each port, then a summary" },
+	{ "churn", cmd_churn,
+	  "[-t THREADS] [-d SECS] [-r LO-HI] [-s SRC] ADDR:PORT\n"
+	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
+	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
+	  "\tthen '# churn connects=N errors=N avg_ns= max_ns= ms= err_X=N'" },
+	{ "write", cmd_write,
+	  "FILE DATA\n"
+	  "\tone write(2) of DATA (escapes \\n \\r \\t \\0 \\\\ \\xHH) to\n"
+	  "\tFILE; print '# write ok=N' (exit 0) or '# write err=ERRNO'\n"
+	  "\t(exit 1)" },
+	{ "ttyraw", cmd_ttyraw, "TTY...\n\tput serial ports in raw mode" },
+	{ "drain", cmd_drain,
+	  "TTY...\n\twait until all output written to the ports is sent" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n\n", prog);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "%s %s\n", cmds[i].name, cmds[i].usage);
+	fprintf(f, "\nAddresses: 127.0.0.1:5001, [::1]:5001; "
+		"ADDR/SRC without port.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	raise_nofile();
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		prog = cmds[i].name;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	usage(stderr);
+	return 2;
+}

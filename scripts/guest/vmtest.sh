@@ -1,0 +1,799 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of scripts/vmtest.sh: portsel's integration tests, run as
+# the payload of the test VM (busybox sh). Each case prints "ok N name" or
+# "not ok N name: reason" on the console and on the result channel (fd 3),
+# and the run ends with "N passed, N failed". Arguments: names of cases to
+# run (default: all); the kernel log check always runs last.
+#
+# The VM is slow (~130 us per connect under TCG), so cases fill small port
+# ranges set with ip_local_port_range unless a full range is the point.
+
+# shellcheck shell=sh
+# shellcheck source=scripts/guest/lib.sh
+. /guest/lib.sh
+
+ONLY=" $* "
+T_N=0
+T_PASS=0
+T_FAIL=0
+T_REASON=
+
+# --- the case framework ----------------------------------------------------
+
+# Record a failure of the running case; the first one is its reason.
+fail() {
+	echo "  FAIL: $*"
+	[ -n "$T_REASON" ] || T_REASON=$*
+}
+
+# expect WHAT GOT WANT
+expect() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# expect_cmp WHAT GOT OP WANT (OP as for test: -ge, -lt, ...)
+expect_cmp() {
+	test "$2" "$3" "$4" 2>/dev/null || fail "$1: got '$2', want $3 $4"
+}
+
+uptime_ms() {
+	awk '{ printf "%d", $1 * 1000 }' /proc/uptime
+}
+
+# run_case NAME FUNCTION
+run_case() {
+	case $ONLY in
+	"  "|*" $1 "*) ;;
+	*) return 0 ;;
+	esac
+	T_N=$((T_N + 1))
+	T_REASON=
+	vm_say "case $T_N $1"
+	t0=$(uptime_ms)
+	reset_state
+	"$2"
+	kmsg_take
+	t=$(($(uptime_ms) - t0))
+	if [ -z "$T_REASON" ]; then
+		T_PASS=$((T_PASS + 1))
+		line="ok $T_N $1"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		line="not ok $T_N $1: $T_REASON"
+	fi
+	vm_say "$line ($((t / 1000)).$((t % 1000 / 100))s)"
+	result "$line"
+}
+
+# --- state -----------------------------------------------------------------
+
+set_range() {
+	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range
+}
+
+set_reserved() {
+	echo "$1" >/proc/sys/net/ipv4/ip_local_reserved_ports
+}
+
+# Back to the boot defaults; portsel's sysctls only when it is loaded.
+reset_state() {
+	set_range 32768 60999
+	set_reserved ""
+	if portsel_loaded; then
+		pset policy kernel
+		pset reserve_odd 0
+		pset exhaust_hold_ms 1000
+	fi
+}
+
+# Load portsel unless it is; fail the case when it can't be.
+need_module() {
+	portsel_loaded && return 0
+	if [ ! -f "$PORTSEL_KO" ]; then
+		fail "no portsel.ko in the VM"
+		return 1
+	fi
+	portsel_load || {
+		fail "insmod portsel.ko failed"
+		return 1
+	}
+	reset_state
+}
+
+# Every fill goes to a destination of its own (a listener port), so no
+# connect is steered by what an earlier fill left behind (even-first's
+# exhaustion memory, TIME_WAIT).
+DPORT=5000
+DPORT_LAST=5199
+new_dst() {
+	DPORT=$((DPORT + 1))
+	[ "$DPORT" -le "$DPORT_LAST" ] || fail "out of listener ports"
+}
+
+start_listeners() {
+	# shellcheck disable=SC2046 # one word per address
+	set -- $(awk -v last="$DPORT_LAST" 'BEGIN {
+		for (p = 5001; p <= last; p++)
+			print "127.0.0.1:" p, "[::1]:" p }')
+	listener_start "$@" || vm_say "the listener did not start"
+}
+
+# --- fills -----------------------------------------------------------------
+
+FILL=/tmp/fill.out
+
+# fill [-6] [portsel-tool fill options]: connect to a new destination
+# (IPv6 with -6) and analyse the ports, relative to the range LO..HI in
+# the globals R_LO R_HI, into A_* variables:
+#   A_ok A_err        the tool's summary: successes, errno that ended it
+#   A_n A_dup A_out   ports, repeated ones, ones outside LO..HI
+#   A_pref A_other    ports of LO's parity, of the other parity
+#   A_mixed           1 when a port of LO's parity came after another one
+#   A_consec          ports that follow the previous one (HI -> LO counts)
+#   A_top             1 when HI was handed out
+fill() {
+	dst=127.0.0.1
+	if [ "${1:-}" = -6 ]; then
+		dst="[::1]"
+		shift
+	fi
+	new_dst
+	A_ok='' A_err='' A_n='' A_dup='' A_out='' A_pref='' A_other=''
+	A_mixed='' A_consec='' A_top=''
+	portsel-tool fill "$@" "$dst:$DPORT" >"$FILL" 2>&1
+	eval "$(analyze "$R_LO" "$R_HI" <"$FILL")"
+}
+
+analyze() {
+	awk -v lo="$1" -v hi="$2" '
+		/^# fill/ {
+			for (i = 3; i <= NF; i++) {
+				split($i, kv, "=")
+				f[kv[1]] = kv[2]
+			}
+			done = 1
+			next
+		}
+		done || /^#/ || NF == 0 { next }
+		{
+			p = $1 + 0
+			n++
+			if (seen[p]++)
+				dup++
+			if (p < lo || p > hi)
+				out++
+			if ((p - lo) % 2 == 0) {
+				pref++
+				if (other)
+					mixed = 1
+			} else {
+				other++
+			}
+			if (n > 1 && (p == prev + 1 || (p == lo && prev == hi)))
+				consec++
+			if (p == hi)
+				top = 1
+			prev = p
+		}
+		END {
+			printf "A_ok=%d A_err=%s A_n=%d A_dup=%d A_out=%d ",
+				f["ok"], (f["err"] == "" ? "missing" : f["err"]),
+				n, dup, out
+			printf "A_pref=%d A_other=%d A_mixed=%d A_consec=%d A_top=%d\n",
+				pref, other, mixed, consec, top
+		}'
+}
+
+# Show what a failed fill produced.
+show_fill() {
+	echo "  fill output ($1):"
+	tr '\n' ' ' <"$FILL" | fold -w 100 | sed 's/^/    /'
+	echo
+}
+
+# fill_exhaust WHAT LO HI WANT [fill options]: fill LO..HI (the netns
+# range) until it fails; WANT ports, each once, inside the range, then
+# EADDRNOTAVAIL.
+fill_exhaust() {
+	what=$1 R_LO=$2 R_HI=$3 want=$4
+	shift 4
+	set_range "$R_LO" "$R_HI"
+	fill "$@"
+	check_exhaust "$what" "$want"
+}
+
+check_exhaust() {
+	r=$T_REASON
+	expect "$1: connects" "$A_ok" "$2"
+	expect "$1: error" "$A_err" EADDRNOTAVAIL
+	expect "$1: ports" "$A_n" "$2"
+	expect "$1: repeated ports" "$A_dup" 0
+	expect "$1: ports outside the range" "$A_out" 0
+	[ "$r" = "$T_REASON" ] || show_fill "$1"
+}
+
+# --- the cases -------------------------------------------------------------
+
+SYSCTLS="policy available_policies reserve_odd exhaust_hold_ms"
+ALL_POLICIES="kernel even-first sequential random"
+STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans"
+
+# A field of the module's .modinfo: busybox modinfo wants modules.dep, so
+# read the strings of the .ko file itself.
+modinfo_field() {
+	strings "$PORTSEL_KO" | sed -n "s/^$1=//p" | head -n 1
+}
+
+case_load() {
+	portsel_loaded && portsel_unload
+	[ -f "$PORTSEL_KO" ] || {
+		fail "no portsel.ko in the VM"
+		return
+	}
+	insmod "$PORTSEL_KO" || {
+		fail "insmod portsel.ko failed"
+		return
+	}
+
+	for s in $SYSCTLS; do
+		[ -f "$SYSCTL_DIR/$s" ] || fail "no net.portsel.$s"
+	done
+	expect "policy" "$(pget policy)" kernel
+	expect "available_policies" "$(pget available_policies)" "$ALL_POLICIES"
+	expect "reserve_odd" "$(pget reserve_odd)" 0
+	expect "exhaust_hold_ms" "$(pget exhaust_hold_ms)" 1000
+	expect "available_policies mode" \
+		"$(stat -c %a "$SYSCTL_DIR/available_policies")" 444
+	expect "policy mode" "$(stat -c %a "$SYSCTL_DIR/policy")" 644
+
+	expect "portsel_stat header" \
+		"$(head -n 1 "$PORTSEL_STAT" | awk '{ $1 = $1; print }')" \
+		"$STAT_HEADER"
+	for p in even-first sequential random; do
+		row=$(awk -v p="$p" '$1 == p' "$PORTSEL_STAT")
+		echo "$row" | awk 'NF == 8 && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
+			END { exit !ok }' || fail "portsel_stat row $p: '$row'"
+	done
+	expect "portsel_stat rows" "$(awk 'END { print NR }' "$PORTSEL_STAT")" 4
+
+	expect "modinfo license" "$(modinfo_field license)" GPL
+	[ -n "$(modinfo_field description)" ] || fail "modinfo: no description"
+	v=$(modinfo_field version)
+	[ -n "$v" ] || fail "modinfo: no version"
+	expect "/sys/module/portsel/version" \
+		"$(cat /sys/module/portsel/version 2>/dev/null)" "$v"
+	modinfo_field parm | grep -q '^perturb_shift:' ||
+		fail "modinfo: no parm perturb_shift"
+}
+
+case_even_first_default() {
+	need_module || return
+	R_LO=32768 R_HI=60999
+	pset policy even-first
+	before=$(pstat even-first connects)
+	fill -n 1000
+	after=$(pstat even-first connects)
+	expect "connects" "$A_ok" 1000
+	expect "error" "$A_err" none
+	expect "repeated ports" "$A_dup" 0
+	expect "odd ports" "$A_other" 0
+	expect "ports outside the range" "$A_out" 0
+	expect_cmp "portsel_stat even-first connects growth" \
+		"$((after - before))" -ge 1000
+}
+
+case_parity_low_end() {
+	need_module || return
+	pset policy even-first
+	R_LO=32769 R_HI=33000
+	set_range "$R_LO" "$R_HI"
+	fill -n 100
+	expect "32769-33000: connects" "$A_ok" 100
+	expect "32769-33000: even ports" "$A_other" 0
+	expect "32769-33000: ports outside" "$A_out" 0
+	# both ends odd: still the low end's parity first, the top included
+	fill_exhaust "32769-32779" 32769 32779 11
+	expect "32769-32779: odd first" "$A_mixed" 0
+	expect "32769-32779: odd ports" "$A_pref" 6
+	expect "32769-32779: top port" "$A_top" 1
+}
+
+# stat_snap NAME: remember even-first's counters; stat_delta NAME COLUMN:
+# how much a counter grew since.
+stat_snap() {
+	awk '$1 == "even-first"' "$PORTSEL_STAT" >"/tmp/stat.$1"
+}
+
+stat_delta() {
+	awk -v c="$2" -v old="/tmp/stat.$1" '
+		BEGIN { getline line <old; split(line, was) }
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == "even-first" { print $col[c] - was[col[c]] }' "$PORTSEL_STAT"
+}
+
+case_exhaust_small_ranges() {
+	need_module || return
+	pset policy even-first
+	stat_snap small
+	for r in 40000:40010:11 40001:40012:12 40002:40003:2 40005:40005:1 \
+		 40100:40131:32; do
+		lo=${r%%:*} rest=${r#*:}
+		hi=${rest%%:*} n=${rest#*:}
+		fill_exhaust "$lo-$hi" "$lo" "$hi" "$n"
+		expect "$lo-$hi: preferred parity first" "$A_mixed" 0
+		expect "$lo-$hi: preferred-parity ports" "$A_pref" \
+			$(((n + 1) / 2))
+		expect "$lo-$hi: top port" "$A_top" 1
+	done
+	# 58 ports handed out, 28 of them of the other parity, 5 refusals
+	expect "portsel_stat connects" "$(stat_delta small connects)" 58
+	expect "portsel_stat other_parity" "$(stat_delta small other_parity)" 28
+	expect "portsel_stat failures" "$(stat_delta small failures)" 5
+	expect "portsel_stat errors" "$(stat_delta small errors)" 0
+
+	# a larger range: once the even half is full, the exhaustion memory
+	# spares the scans of it (and only when it is on)
+	stat_snap hold
+	fill_exhaust "40000-43999" 40000 43999 4000
+	expect "40000-43999: even first" "$A_mixed" 0
+	expect_cmp "skipped_scans with exhaust_hold_ms 1000" \
+		"$(stat_delta hold skipped_scans)" -gt 0
+	pset exhaust_hold_ms 0
+	stat_snap nohold
+	fill_exhaust "40000-43999 hold 0" 40000 43999 4000
+	expect "40000-43999 hold 0: even first" "$A_mixed" 0
+	expect "skipped_scans with exhaust_hold_ms 0" \
+		"$(stat_delta nohold skipped_scans)" 0
+}
+
+# bind(0) while a fill holds the range: the port it got, or its error.
+BIND0=/tmp/bind0.out
+bind0_port() {
+	sed -n '/^[0-9]/p; s/^# bind0 ok=0 err=\(.*\)/\1/p' "$BIND0"
+}
+
+case_reserve_odd() {
+	need_module || return
+	pset policy even-first
+	pset reserve_odd 1 || fail "reserve_odd=1 refused"
+	expect "reserve_odd" "$(pget reserve_odd)" 1
+
+	for r in 40000:40010:6 40001:40010:5; do
+		lo=${r%%:*} rest=${r#*:}
+		hi=${rest%%:*} n=${rest#*:}
+		fill_exhaust "$lo-$hi" "$lo" "$hi" "$n" \
+			-x "portsel-tool bind0 >$BIND0"
+		expect "$lo-$hi: other-parity ports" "$A_other" 0
+		b=$(bind0_port)
+		case $b in
+		[0-9]*)
+			if [ "$b" -lt "$lo" ] || [ "$b" -gt "$hi" ] ||
+			   [ $(((b - lo) % 2)) -eq 0 ]; then
+				fail "$lo-$hi: bind(0) got $b, want the other parity"
+			fi
+			;;
+		*) fail "$lo-$hi: bind(0) failed while held: $b" ;;
+		esac
+	done
+
+	# off again: the other parity is used once more
+	pset reserve_odd 0
+	fill_exhaust "40000-40010 reserve_odd=0" 40000 40010 11
+}
+
+case_reserved_and_socket_range() {
+	need_module || return
+	for p in even-first sequential random; do
+		pset policy "$p"
+		set_reserved "40002,40005-40006"
+		fill_exhaust "$p reserved" 40000 40010 8
+		grep -qE '^4000(2|5|6)$' "$FILL" &&
+			fail "$p: a reserved port was handed out"
+		set_reserved ""
+
+		# IP_LOCAL_PORT_RANGE inside the netns range
+		set_range 40000 40999
+		R_LO=40100 R_HI=40110
+		fill -r 40100-40110
+		check_exhaust "$p socket range 40100-40110" 11
+		expect "$p 40100-40110: top port" "$A_top" 1
+
+		# a per-socket bound outside the netns range is ignored
+		R_LO=40000 R_HI=40005
+		fill -r 39990-40005
+		check_exhaust "$p socket range 39990-40005" 6
+	done
+	pset policy even-first
+	set_range 40000 40999
+	R_LO=40101 R_HI=40111
+	fill -r 40101-40111
+	check_exhaust "even-first socket range 40101-40111" 11
+	expect "even-first socket range 40101-40111: odd first" "$A_mixed" 0
+	expect "even-first socket range 40101-40111: odd ports" "$A_pref" 6
+}
+
+case_sequential_random() {
+	need_module || return
+	pset policy sequential
+	R_LO=40000 R_HI=40299
+	set_range "$R_LO" "$R_HI"
+	fill -n 100
+	expect "sequential: connects" "$A_ok" 100
+	expect "sequential: consecutive ports" "$A_consec" 99
+	[ "$A_consec" = 99 ] || show_fill sequential
+	fill_exhaust "sequential 40000-40010" 40000 40010 11
+	expect "sequential 40000-40010: consecutive" "$A_consec" 10
+
+	pset policy random
+	R_LO=40000 R_HI=40999
+	set_range "$R_LO" "$R_HI"
+	fill -n 200
+	expect "random: connects" "$A_ok" 200
+	expect "random: repeated ports" "$A_dup" 0
+	expect_cmp "random: even ports" "$A_pref" -gt 0
+	expect_cmp "random: odd ports" "$A_other" -gt 0
+	expect_cmp "random: consecutive ports" "$A_consec" -lt 20
+	fill_exhaust "random 40000-40010" 40000 40010 11
+}
+
+# The stock kernel scans only remaining = size & ~1 ports per connect(),
+# from an even offset with a wrap of that many: in a 3-port range its
+# first pass is the low port alone and the top port is never reached.
+# (In larger odd-sized ranges which even port it misses depends on the
+# offset, so only 3 ports make a deterministic witness.)
+case_ipv6() {
+	need_module || return
+	for p in $ALL_POLICIES; do
+		pset policy "$p"
+		if [ "$p" = kernel ]; then
+			fill_exhaust "kernel [::1] 40000-40002" 40000 40002 2 -6
+			expect "kernel [::1]: top port" "$A_top" 0
+			continue
+		fi
+		fill_exhaust "$p [::1]" 40000 40010 11 -6
+		expect "$p [::1]: top port" "$A_top" 1
+		case $p in
+		even-first) expect "even-first [::1]: even first" "$A_mixed" 0 ;;
+		sequential) expect "sequential [::1]: consecutive" "$A_consec" 10 ;;
+		esac
+	done
+}
+
+# wait_file FILE: up to 20 s
+wait_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 200 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	[ -e "$1" ]
+}
+
+# The child side of case_netns, in its own network namespace.
+netns_child() {
+	echo "default=$(pget policy)" >/tmp/ns/default
+	pset policy random || echo "set=failed" >/tmp/ns/default
+	touch /tmp/ns/c1
+	wait_file /tmp/ns/p1
+	pget policy >/tmp/ns/c2
+
+	# even-first works inside the child: an 11-port range gives 11
+	ip link set lo up
+	pset policy even-first
+	echo "40000 40010" >/proc/sys/net/ipv4/ip_local_port_range
+	listener_start 127.0.0.1:6001
+	portsel-tool fill 127.0.0.1:6001 >/tmp/ns/fill
+	listener_stop
+	touch /tmp/ns/c3
+	exec sleep 60
+}
+
+case_netns() {
+	need_module || return
+	rm -rf /tmp/ns
+	mkdir /tmp/ns
+	pset policy even-first
+	expect "new netns policy" "$(unshare -n cat "$SYSCTL_DIR/policy")" kernel
+	expect "new netns reserve_odd" \
+		"$(unshare -n cat "$SYSCTL_DIR/reserve_odd")" 0
+	expect "new netns exhaust_hold_ms" \
+		"$(unshare -n cat "$SYSCTL_DIR/exhaust_hold_ms")" 1000
+	expect "new netns portsel_stat rows" \
+		"$(unshare -n cat "$PORTSEL_STAT" | awk 'END { print NR }')" 4
+
+	# a child and init_net change theirs; neither sees the other's
+	unshare -n sh /guest/run --child &
+	child=$!
+	wait_file /tmp/ns/c1 || fail "child netns did not start"
+	expect "child default" "$(cat /tmp/ns/default)" default=kernel
+	expect "init_net after the child's write" "$(pget policy)" even-first
+	pset policy sequential
+	touch /tmp/ns/p1
+	wait_file /tmp/ns/c3 || fail "child netns did not finish"
+	expect "child after init_net's write" "$(cat /tmp/ns/c2)" random
+	expect "init_net" "$(pget policy)" sequential
+	expect "child even-first fill of 40000-40010" \
+		"$(sed -n 's/^# fill \(ok=[0-9]* err=[A-Z]*\).*/\1/p' /tmp/ns/fill)" \
+		"ok=11 err=EADDRNOTAVAIL"
+	expect "init_net range untouched" \
+		"$(awk '{ print $1 "-" $2 }' /proc/sys/net/ipv4/ip_local_port_range)" \
+		32768-60999
+
+	# 100 namespaces come and go, half of them with a policy set
+	i=0
+	while [ $i -lt 100 ]; do
+		if [ $((i % 2)) -eq 0 ]; then
+			unshare -n sh -c "printf random >$SYSCTL_DIR/policy" ||
+				fail "netns $i: could not set the policy"
+		else
+			unshare -n true || fail "netns $i: unshare failed"
+		fi
+		i=$((i + 1))
+	done
+
+	# rmmod with the child netns alive, then load again: it starts over
+	expect "child before rmmod" \
+		"$(nsenter -t "$child" -n cat "$SYSCTL_DIR/policy")" even-first
+	portsel_unload || fail "rmmod failed"
+	[ -e "$SYSCTL_DIR" ] && fail "net.portsel still there after rmmod"
+	[ -e "$PORTSEL_STAT" ] && fail "portsel_stat still there after rmmod"
+	nsenter -t "$child" -n cat "$SYSCTL_DIR/policy" >/dev/null 2>&1 &&
+		fail "the child's net.portsel still there after rmmod"
+	portsel_load || fail "insmod after rmmod failed"
+	expect "child after reload" \
+		"$(nsenter -t "$child" -n cat "$SYSCTL_DIR/policy")" kernel
+	expect "init_net after reload" "$(pget policy)" kernel
+	kill "$child"
+	wait "$child" 2>/dev/null
+}
+
+# bad SYSCTL VALUE: write VALUE (escapes as printf %b) through the shell
+# and with one write(2); each must fail and leave the value as it was.
+# (busybox printf flushes at each newline: multi-line values go through
+# bad_raw only.)
+BAD_COUNT=0
+bad() {
+	old=$(pget "$1")
+	if printf '%b' "$2" 2>/dev/null >"$SYSCTL_DIR/$1"; then
+		fail "$1: shell write of '$2' succeeded"
+	fi
+	expect "$1 after '$2' (shell)" "$(pget "$1")" "$old"
+	bad_raw "$1" "$2"
+}
+
+# bad_raw SYSCTL VALUE: only the write(2) (for NULs, inner newlines and
+# empty writes).
+bad_raw() {
+	old=$(pget "$1")
+	expect "$1 '$2' write(2)" \
+		"$(portsel-tool write "$SYSCTL_DIR/$1" "$2")" "# write err=EINVAL"
+	expect "$1 after '$2' (write)" "$(pget "$1")" "$old"
+	BAD_COUNT=$((BAD_COUNT + 1))
+}
+
+# good SYSCTL VALUE WANT: VALUE (escapes as %b) is taken and reads as WANT.
+good() {
+	printf '%b' "$2" >"$SYSCTL_DIR/$1" ||
+		fail "$1: write of '$2' refused"
+	expect "$1 after '$2'" "$(pget "$1")" "$3"
+}
+
+# insmod with a bad perturb_shift: refused, with a pr_err naming 8 and 16.
+bad_shift() {
+	kmsg_take
+	portsel_load perturb_shift="$1" && {
+		fail "perturb_shift=$1 was accepted"
+		portsel_unload
+	}
+	msg=$(dmesg -r -c)
+	echo "$msg" | grep -v "^<[0-3]>.*portsel" >>/tmp/kmsg.all
+	echo "$msg" | grep "^<[0-3]>.*portsel" | grep -w 8 | grep -qw 16 ||
+		fail "perturb_shift=$1: no error naming 8..16 in dmesg"
+}
+
+case_bad_input() {
+	need_module || return
+	long=$(printf '%0200d' 0 | tr 0 x)
+
+	pset policy sequential
+	for v in '\n' foo Kernel RANDOM even_first evenfirst 'even-first ' \
+		 ' even-first' 'even first' \
+		 randomx rand 'kernel random' kernel,random \
+		 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "$long" \
+		 'random              ' '\trandom' 'random\t' 'random\r\n' 0 - \
+		 even-first- sequential2; do
+		bad policy "$v"
+	done
+	bad_raw policy 'even-first\n\n'
+	bad_raw policy 'even-first\nx'
+	bad_raw policy 'random\n\0'
+	bad_raw policy 'random\0'
+	bad_raw policy '\0'
+	bad_raw policy ''
+
+	pset reserve_odd 0
+	for v in 2 -1 yes true on '\n' ' 1' '1 ' 0x1 +1 1.0 10 \
+		 99999999999 1a 4294967297; do
+		bad reserve_odd "$v"
+	done
+	bad_raw reserve_odd '1\n\n'
+	bad_raw reserve_odd '1\0'
+	pset reserve_odd 1
+	bad reserve_odd 2
+	bad reserve_odd -0
+
+	pset exhaust_hold_ms 250
+	for v in 60001 -1 1e3 abc '\n' 4294967296 99999999999999999999 \
+		 '10 20' 0x10 1000ms +5 ' 5' '5 ' 1.5 100000 65536; do
+		bad exhaust_hold_ms "$v"
+	done
+	bad_raw exhaust_hold_ms '5\0'
+
+	old=$(pget available_policies)
+	printf 'kernel' 2>/dev/null >"$SYSCTL_DIR/available_policies" &&
+		fail "available_policies was writable"
+	expect "available_policies" "$(pget available_policies)" "$old"
+
+	vm_say "  $BAD_COUNT malformed writes refused"
+	expect_cmp "malformed writes tried" "$BAD_COUNT" -ge 30
+
+	# what is well-formed is taken: one value, one optional newline
+	good policy 'random' random
+	good policy 'even-first\n' even-first
+	good policy 'kernel' kernel
+	good reserve_odd '1\n' 1
+	good reserve_odd 0 0
+	good exhaust_hold_ms 60000 60000
+	good exhaust_hold_ms '0\n' 0
+	good exhaust_hold_ms 1000 1000
+
+	portsel_unload || fail "rmmod failed"
+	bad_shift 7
+	bad_shift 17
+	portsel_load perturb_shift=8 || fail "perturb_shift=8 refused"
+	f=/sys/module/portsel/parameters/perturb_shift
+	[ -f $f ] && expect "perturb_shift" "$(cat $f)" 8
+	pset policy even-first
+	fill_exhaust "perturb_shift=8 40000-40010" 40000 40010 11
+	portsel_unload || fail "rmmod failed"
+	portsel_load perturb_shift=16 || fail "perturb_shift=16 refused"
+	portsel_unload
+	portsel_load || fail "insmod failed"
+	[ -f $f ] && expect "default perturb_shift" "$(cat $f)" 16
+}
+
+case_tracepoint() {
+	need_module || return
+	ev=/sys/kernel/tracing/events/portsel/portsel_select
+	[ -d $ev ] || {
+		fail "no tracepoint portsel:portsel_select"
+		return
+	}
+	for f in family policy port probes result; do
+		grep -q "field:[^;]*[ *]${f}[[;]" $ev/format ||
+			fail "tracepoint has no field $f"
+	done
+	pset policy even-first
+	echo >/sys/kernel/tracing/trace
+	echo 1 >$ev/enable
+	R_LO=40000 R_HI=40010
+	set_range "$R_LO" "$R_HI"
+	fill -n 5
+	echo 0 >$ev/enable
+	grep portsel_select /sys/kernel/tracing/trace >/tmp/trace.out
+	expect_cmp "portsel_select events" "$(awk 'END { print NR }' /tmp/trace.out)" -ge 5
+	# shellcheck disable=SC2013 # one port a line
+	for p in $(grep '^[0-9]' "$FILL"); do
+		grep -qw "$p" /tmp/trace.out || fail "port $p not in the trace"
+	done
+	head -n 2 /tmp/trace.out
+}
+
+case_stress() {
+	need_module || return
+	R_LO=40000 R_HI=40999
+	set_range "$R_LO" "$R_HI"
+	new_dst
+	portsel-tool churn -t 2 -d 0 "127.0.0.1:$DPORT" >/tmp/churn.out &
+	churn=$!
+	flips=0 loads=0
+	while [ $loads -lt 20 ]; do
+		portsel_loaded && portsel_unload
+		portsel_load || fail "insmod $loads failed"
+		loads=$((loads + 1))
+		i=0
+		while [ $i -lt 25 ]; do
+			for p in even-first sequential random kernel; do
+				pset policy "$p" || fail "policy $p refused"
+			done
+			pset reserve_odd $((i % 2))
+			flips=$((flips + 4))
+			i=$((i + 1))
+		done
+		portsel_unload || fail "rmmod $loads failed"
+		[ $((loads % 5)) -ne 0 ] ||
+			vm_say "  stress: $loads loads, $flips policy flips"
+	done
+	kill -TERM "$churn"
+	wait "$churn"
+	vm_say "  $loads loads, $flips policy flips: $(cat /tmp/churn.out)"
+	c=$(sed -n 's/.* connects=\([0-9]*\).*/\1/p' /tmp/churn.out)
+	e=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' /tmp/churn.out)
+	expect_cmp "churn connects" "${c:-0}" -gt 0
+	expect "churn errors" "$e" 0
+
+	# nothing leaked: every port of a small range comes back
+	need_module || return
+	pset policy even-first
+	fill_exhaust "after stress 40000-40010" 40000 40010 11
+	bad=$(kmsg_take; kmsg_bad </tmp/kmsg.all)
+	[ -z "$bad" ] || fail "kernel log: $(echo "$bad" | head -n 1)"
+}
+
+# kernel hands connect() back to the stock code, and so does rmmod: the
+# 3-port witness of case_ipv6 tells the two apart.
+case_kernel_and_rmmod() {
+	need_module || return
+	pset policy kernel
+	fill_exhaust "kernel 40000-40002" 40000 40002 2
+	expect "kernel 40000-40002: top port" "$A_top" 0
+	pset policy even-first
+	fill_exhaust "even-first 40000-40002" 40000 40002 3
+	expect "even-first 40000-40002: top port" "$A_top" 1
+	pset policy kernel
+	fill_exhaust "kernel again 40000-40002" 40000 40002 2
+	pset policy even-first
+	portsel_unload || fail "rmmod failed"
+	fill_exhaust "after rmmod 40000-40002" 40000 40002 2
+	expect "after rmmod 40000-40002: top port" "$A_top" 0
+	# the kernel's default range: even ports first, as ever
+	R_LO=32768 R_HI=60999
+	set_range "$R_LO" "$R_HI"
+	fill -n 200
+	expect "after rmmod default range: connects" "$A_ok" 200
+	expect "after rmmod default range: odd ports" "$A_other" 0
+}
+
+case_dmesg_clean() {
+	kmsg_take
+	bad=$(kmsg_bad </tmp/kmsg.all)
+	[ -z "$bad" ] || {
+		echo "$bad" | head -n 20
+		fail "kernel log: $(echo "$bad" | head -n 1)"
+	}
+}
+
+# --- main ------------------------------------------------------------------
+
+if [ "${1:-}" = --child ]; then
+	netns_child
+	exit
+fi
+
+# The boot's own messages are not the module's business.
+dmesg -c >/dev/null
+: >/tmp/kmsg.all
+start_listeners
+
+run_case load case_load
+run_case even-first-default case_even_first_default
+run_case parity-low-end case_parity_low_end
+run_case exhaust-small-ranges case_exhaust_small_ranges
+run_case reserve-odd case_reserve_odd
+run_case reserved-and-socket-range case_reserved_and_socket_range
+run_case sequential-random case_sequential_random
+run_case ipv6 case_ipv6
+run_case netns case_netns
+run_case bad-input case_bad_input
+run_case tracepoint case_tracepoint
+run_case stress case_stress
+run_case kernel-and-rmmod case_kernel_and_rmmod
+ONLY="  "
+run_case dmesg-clean case_dmesg_clean
+
+listener_stop
+vm_say "$T_PASS passed, $T_FAIL failed"
+result "$T_PASS passed, $T_FAIL failed"
+[ "$T_FAIL" -eq 0 ]

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# portsel's integration tests: boot Debian's kernel in qemu with portsel.ko
+# and run scripts/guest/vmtest.sh inside. The verdict comes from the VM's
+# result channel (a serial port), never from its console. The last line
+# printed is "N passed, N failed"; the exit status is 0 only when every
+# case passed.
+
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+PORTSEL_SAY_PREFIX=vmtest
+
+usage() {
+	cat <<USAGE
+Usage: scripts/vmtest.sh [--keep] [--timeout SECS] [--case NAME]... [--help]
+
+Boots the kernel portsel.ko was built for (/boot/vmlinuz-<abi>) in qemu
+(TCG; PORTSEL_VM_ACCEL=kvm to opt in) and runs the integration tests.
+Build the module first (make vmtest does).
+
+  --keep          keep the work directory (console.log, result, initramfs)
+  --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT)
+  --case NAME     run only this case (repeatable); the kernel log check
+                  always runs. Cases: load even-first-default parity-low-end
+                  exhaust-small-ranges reserve-odd reserved-and-socket-range
+                  sequential-random ipv6 netns bad-input tracepoint stress
+                  kernel-and-rmmod
+USAGE
+}
+
+keep=0
+timeout=$PORTSEL_VM_TIMEOUT
+cases=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h|--help) usage; exit 0 ;;
+	--keep) keep=1; shift ;;
+	--timeout)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		timeout=$2; shift 2 ;;
+	--case)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		cases+=(--arg "$2"); shift 2 ;;
+	*) echo "vmtest.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-vmtest.XXXXXX")
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup() {
+	[ "$keep" -eq 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+vm_ok=0
+portsel_vm_run --timeout "$timeout" ${cases[@]+"${cases[@]}"} \
+	"$work" "$PORTSEL_GUEST/vmtest.sh" || vm_ok=$?
+
+# The verdict: the guest's own summary when it got that far, else what
+# the cases reported before the VM stopped, plus one failure for the stop.
+touch "$work/result"
+tr -d '\r' <"$work/result" >"$work/result.txt"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/result.txt" |
+	tail -n 1 || true)
+passed=$(grep -c '^ok ' "$work/result.txt" || true)
+failed=$(grep -c '^not ok ' "$work/result.txt" || true)
+
+if [ -z "$PORTSEL_VM_END" ]; then
+	portsel_say "could not set the VM up"
+	summary="0 passed, 1 failed"
+	vm_ok=1
+elif [ "$PORTSEL_VM_END" != exit ] || [ -z "$summary" ]; then
+	portsel_say "the VM stopped before the tests ended" \
+		"($PORTSEL_VM_END); console tail:"
+	portsel_vm_console_tail "$work" 60 >&2
+	summary="$passed passed, $((failed + 1)) failed"
+	vm_ok=1
+elif [ "$vm_ok" -ne 0 ] || [ "$failed" -ne 0 ]; then
+	portsel_say "console tail:"
+	portsel_vm_console_tail "$work" 40 >&2
+	grep '^not ok ' "$work/result.txt" >&2 || true
+	vm_ok=1
+fi
+
+[ "$keep" -eq 0 ] || portsel_say "kept $work"
+echo "$summary"
+exit "$vm_ok"
