@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * portsel_select: portsel_probe() and portsel_choose() against a simulated
+ * port space (kunit/sim.c), with a fake clock for the exhaustion memory.
+ */
+
+#include <kunit/test.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/prandom.h>
+#include <linux/string.h>
+
+#include "hash.h"
+#include "order.h"
+#include "perturb.h"
+#include "policy.h"
+#include "range.h"
+#include "select.h"
+#include "sim.h"
+
+static const siphash_key_t select_key = {
+	{ 0x0123456789abcdefULL, 0xfedcba9876543210ULL }
+};
+
+/* Fake jiffies and a hold of 100 jiffies for the exhaustion memory. */
+#define T0	1000UL
+#define HOLD	100UL
+
+/* One destination's connects, and everything they share. */
+struct select_env {
+	struct portsel_sim *sim;
+	struct portsel_perturb *table;
+	u32 hint;
+	struct portsel_shared sh;
+	struct portsel_tuple tuple;
+	struct portsel_request req;
+	struct rnd_state rnd;
+};
+
+static struct select_env *env_new(struct kunit *test,
+				  enum portsel_policy policy, u16 low,
+				  u16 high, bool reserve_odd)
+{
+	struct select_env *env;
+
+	env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, env);
+	env->sim = portsel_sim_new(test);
+	env->table = portsel_sim_table(test, 8);
+	env->sh.table = env->table;
+	env->sh.hint = &env->hint;
+
+	/* 192.0.2.1 -> 198.51.100.7:443 in init_net */
+	portsel_tuple_v4(&env->tuple, 4026531840U, htonl(0xc0000201),
+			 htonl(0xc6336407), htons(443));
+	env->req.policy = policy;
+	env->req.range.low = low;
+	env->req.range.high = high;
+	env->req.reserve_odd = reserve_odd;
+	env->req.tuple = &env->tuple;
+	env->req.key = &select_key;
+	env->req.epoch = 1;
+	env->req.now = T0;
+	env->req.hold = 0;
+	prandom_seed_state(&env->rnd, 42);
+	return env;
+}
+
+/* One connect, with fresh random bits as the hook would draw them. */
+static int env_choose(struct select_env *env, struct portsel_result *res)
+{
+	env->req.rnd = prandom_u32_state(&env->rnd);
+	return portsel_choose(&env->req, &env->sh, &portsel_sim_ops, env->sim,
+			      res);
+}
+
+/* The even-first hash of the env's tuple. */
+static u64 env_hash(const struct select_env *env)
+{
+	struct portsel_tuple t = env->tuple;
+
+	t.salt = env->req.epoch;
+	return portsel_hash(&t, env->req.key);
+}
+
+static u32 env_bucket(const struct select_env *env)
+{
+	return portsel_perturb_index(env->table, env_hash(env));
+}
+
+static u32 env_tag(const struct select_env *env)
+{
+	return portsel_hash_offset(env_hash(env));
+}
+
+static void set_ports(struct portsel_sim *sim, u32 low, u32 high, u32 step)
+{
+	u32 port;
+
+	for (port = low; port <= high; port += step)
+		__set_bit(port, sim->used);
+}
+
+struct fill_case {
+	enum portsel_policy policy;
+	bool reserve_odd;
+	u16 low, high;
+};
+
+/* Each policy, with and without reserve_odd, on 12, 11 and 1000 ports. */
+static const struct fill_case fill_cases[] = {
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40011 },
+	{ PORTSEL_EVEN_FIRST, false, 40001, 40011 },
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40999 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40011 },
+	{ PORTSEL_EVEN_FIRST, true, 40001, 40011 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40999 },
+	{ PORTSEL_SEQUENTIAL, false, 40000, 40011 },
+	{ PORTSEL_SEQUENTIAL, false, 40001, 40011 },
+	{ PORTSEL_SEQUENTIAL, false, 40000, 40999 },
+	{ PORTSEL_SEQUENTIAL, true, 40000, 40011 },
+	{ PORTSEL_SEQUENTIAL, true, 40001, 40011 },
+	{ PORTSEL_SEQUENTIAL, true, 40000, 40999 },
+	{ PORTSEL_RANDOM, false, 40000, 40011 },
+	{ PORTSEL_RANDOM, false, 40001, 40011 },
+	{ PORTSEL_RANDOM, false, 40000, 40999 },
+	{ PORTSEL_RANDOM, true, 40000, 40011 },
+	{ PORTSEL_RANDOM, true, 40001, 40011 },
+	{ PORTSEL_RANDOM, true, 40000, 40999 },
+};
+
+static void fill_case_desc(const struct fill_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s %u-%u reserve_odd %d",
+		 portsel_policy_names[c->policy], c->low, c->high,
+		 c->reserve_odd);
+}
+
+KUNIT_ARRAY_PARAM(fill, fill_cases, fill_case_desc);
+
+/*
+ * Connect until the range is exhausted: exactly as many successes as there
+ * are eligible ports, each a new port in the range, then -EADDRNOTAVAIL
+ * after trying every eligible port once. Each result's probes are the
+ * try_port calls the simulation saw.
+ */
+static void fill_hands_out_every_eligible_port(struct kunit *test)
+{
+	const struct fill_case *c = test->param_value;
+	struct select_env *env = env_new(test, c->policy, c->low, c->high,
+					 c->reserve_odd);
+	const struct portsel_range *r = &env->req.range;
+	u32 want = c->reserve_odd ? portsel_range_preferred(r) :
+				    portsel_range_size(r);
+	struct portsel_result res;
+	u32 got = 0, tries;
+	int err;
+
+	for (;;) {
+		tries = env->sim->tries;
+		err = env_choose(env, &res);
+		KUNIT_ASSERT_EQ(test, res.probes, env->sim->tries - tries);
+		if (err)
+			break;
+		got++;
+		KUNIT_ASSERT_LE(test, got, want);
+		KUNIT_ASSERT_GE(test, res.port, r->low);
+		KUNIT_ASSERT_LE(test, res.port, r->high);
+		if (c->reserve_odd)
+			KUNIT_ASSERT_TRUE(test,
+					  portsel_port_preferred(r, res.port));
+	}
+	KUNIT_EXPECT_EQ(test, err, -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, got, want);
+	KUNIT_EXPECT_EQ(test, res.port, 0);
+	KUNIT_EXPECT_EQ(test, res.probes, want);
+	KUNIT_EXPECT_EQ(test, portsel_sim_used(env->sim, r, true) +
+			portsel_sim_used(env->sim, r, false), want);
+}
+
+/* even-first hands out all 50 even ports of 40000-40099 before any odd. */
+static void even_first_hands_out_preferred_parity_first(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40099, false);
+	struct portsel_result res;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_ASSERT_EQ_MSG(test, res.port % 2, i < 50 ? 0 : 1,
+				    "connect #%d got %u", i, res.port);
+	}
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+}
+
+static const enum portsel_policy select_policies[] = {
+	PORTSEL_EVEN_FIRST, PORTSEL_SEQUENTIAL, PORTSEL_RANDOM,
+};
+
+static void policy_desc(const enum portsel_policy *p, char *desc)
+{
+	strscpy(desc, portsel_policy_names[*p], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(policy, select_policies, policy_desc);
+
+/* reserve_odd: 50 even ports of 40000-40099, then nothing; no odd one. */
+static void reserve_odd_stops_after_half(struct kunit *test)
+{
+	enum portsel_policy policy = *(const enum portsel_policy *)
+				     test->param_value;
+	struct select_env *env = env_new(test, policy, 40000, 40099, true);
+	struct portsel_result res;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_ASSERT_EQ(test, res.port % 2, 0);
+	}
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, portsel_sim_used(env->sim, &env->req.range,
+					       false), 0);
+}
+
+/*
+ * Reserved ports are neither handed out nor tried: 4 of 40000-40019 are
+ * reserved, 16 connects succeed, and the failing one probes 16 ports.
+ */
+static void reserved_ports_are_never_tried(struct kunit *test)
+{
+	static const u16 reserved[] = { 40000, 40001, 40010, 40019 };
+	enum portsel_policy policy = *(const enum portsel_policy *)
+				     test->param_value;
+	struct select_env *env = env_new(test, policy, 40000, 40019, false);
+	struct portsel_result res;
+	u32 probes = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reserved); i++)
+		__set_bit(reserved[i], env->sim->reserved);
+
+	for (i = 0; i < 16; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		probes += res.probes;
+	}
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, 16);
+	KUNIT_EXPECT_EQ(test, probes + res.probes, env->sim->tries);
+	for (i = 0; i < ARRAY_SIZE(reserved); i++)
+		KUNIT_EXPECT_FALSE(test, test_bit(reserved[i], env->sim->used));
+}
+
+static const int fatal_errors[] = { -ENOMEM, -ENOBUFS, -EINVAL, -EADDRINUSE };
+
+static void errno_desc(const int *err, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "error %d", *err);
+}
+
+KUNIT_ARRAY_PARAM(fatal, fatal_errors, errno_desc);
+
+/*
+ * Only -EADDRNOTAVAIL means "try the next one": any other error ends the
+ * loop at once and is returned, with no port and the probes so far.
+ */
+static void other_errors_stop_the_loop(struct kunit *test)
+{
+	int fatal = *(const int *)test->param_value;
+	struct portsel_range r = { .low = 40000, .high = 40009 };
+	struct portsel_sim *sim = portsel_sim_new(test);
+	struct portsel_result res;
+	struct portsel_order o;
+
+	set_ports(sim, 40000, 40001, 1);
+	sim->fail_port = 40002;
+	sim->fail_err = fatal;
+
+	portsel_order_init(&o, PORTSEL_SEQUENTIAL, &r, 0, false, false);
+	KUNIT_EXPECT_EQ(test, portsel_probe(&o, &portsel_sim_ops, sim, &res),
+			fatal);
+	KUNIT_EXPECT_EQ(test, res.port, 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 3);
+	KUNIT_EXPECT_EQ(test, sim->tries, 3);
+	KUNIT_EXPECT_FALSE(test, test_bit(40003, sim->used));
+}
+
+/*
+ * even-first on a fatal error: returned as is, and the bucket is left
+ * alone: no counter advance and no exhaustion mark, even though the error
+ * came after a failed scan of the preferred parity.
+ */
+static void fatal_error_leaves_the_table_alone(struct kunit *test)
+{
+	int fatal = *(const int *)test->param_value;
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40099, false);
+	u32 slot = (portsel_hash_offset(env_hash(env)) % 100) / 2;
+	u32 idx = env_bucket(env);
+	struct portsel_result res;
+
+	env->req.hold = HOLD;
+	set_ports(env->sim, 40000, 40098, 2);
+	/* the first odd port tried: the second pass resumes at the slot */
+	env->sim->fail_port = 40001 + 2 * slot;
+	env->sim->fail_err = fatal;
+
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), fatal);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+	KUNIT_EXPECT_EQ(test, res.port, 0);
+	KUNIT_EXPECT_EQ(test, env->table->count[idx], 0);
+	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+}
+
+/*
+ * With every third port busy, each random-policy connect takes the first
+ * free port at or after low + rnd % size (wrapping), and reports as
+ * probes the busy ports passed plus the one taken.
+ */
+static void probes_match_the_bitmap(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_RANDOM, 40000, 40199,
+					 false);
+	const struct portsel_range *r = &env->req.range;
+	u32 size = portsel_range_size(r);
+	struct portsel_result res;
+	u32 left, off, n;
+	u16 want;
+
+	set_ports(env->sim, 40000, 40199, 3);
+	left = size - DIV_ROUND_UP(size, 3);
+	while (left) {
+		struct rnd_state peek = env->rnd;
+
+		/* env_choose() draws the next value of the same stream */
+		off = prandom_u32_state(&peek) % size;
+		for (n = 1; ; n++) {
+			want = r->low + (off + n - 1) % size;
+			if (!test_bit(want, env->sim->used))
+				break;
+		}
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_ASSERT_EQ(test, res.port, want);
+		KUNIT_ASSERT_EQ(test, res.probes, n);
+		left--;
+	}
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, size);
+}
+
+/*
+ * even-first's first connect: the bucket's counter (0) plus the hash's
+ * offset, rounded down to the preferred parity; then the bucket moves by
+ * 2 + 2 * max(skipped, rnd & 7), and the tuple carries the epoch as salt.
+ */
+static void even_first_starts_at_hash_plus_counter(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 32768,
+					 60999, false);
+	const struct portsel_range *r = &env->req.range;
+	u32 off = portsel_hash_offset(env_hash(env));
+	u32 idx = env_bucket(env);
+	struct portsel_result res;
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port,
+			r->low + ((off % portsel_range_size(r)) & ~1));
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_EQ(test, env->table->count[idx],
+			portsel_perturb_increment(0, env->req.rnd));
+	KUNIT_EXPECT_EQ(test, env->tuple.salt, env->req.epoch);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+}
+
+/* A busy start costs probes, and the bucket moves past them. */
+static void even_first_advance_counts_skipped_ports(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40999, false);
+	const struct portsel_range *r = &env->req.range;
+	u32 off = portsel_hash_offset(env_hash(env));
+	u32 idx = env_bucket(env);
+	u32 first = r->low + ((off % portsel_range_size(r)) & ~1);
+	struct portsel_result res;
+	u32 i;
+
+	/* the first 10 even ports from the start on are busy */
+	for (i = 0; i < 10; i++)
+		__set_bit(r->low + (first - r->low + 2 * i) % 1000,
+			  env->sim->used);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 11);
+	KUNIT_EXPECT_EQ(test, res.port, r->low + (first - r->low + 20) % 1000);
+	KUNIT_EXPECT_EQ(test, env->table->count[idx], 2 + 2 * 10);
+}
+
+static const bool reserve_odd_values[] = { false, true };
+
+static void reserve_odd_desc(const bool *ro, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "reserve_odd %d", *ro);
+}
+
+KUNIT_ARRAY_PARAM(reserve_odd, reserve_odd_values, reserve_odd_desc);
+
+/*
+ * sequential: one destination gets consecutive ports (of one parity with
+ * reserve_odd), from low + hash offset % size, with no time salt.
+ */
+static void sequential_gives_consecutive_ports(struct kunit *test)
+{
+	bool ro = *(const bool *)test->param_value;
+	struct select_env *env = env_new(test, PORTSEL_SEQUENTIAL, 40000,
+					 40099, ro);
+	const struct portsel_range *r = &env->req.range;
+	struct portsel_tuple t = env->tuple;
+	struct portsel_result res;
+	u32 step = ro ? 2 : 1, first;
+	u16 prev = 0;
+	int i;
+
+	t.salt = 0;
+	first = portsel_hash_offset(portsel_hash(&t, &select_key)) % 100;
+	if (ro)
+		first &= ~1;
+
+	for (i = 0; i < 30; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		if (i == 0)
+			KUNIT_EXPECT_EQ(test, res.port, r->low + first);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, res.port,
+					    prev + step > r->high ?
+					    r->low : prev + step,
+					    "connect #%d", i);
+		prev = res.port;
+	}
+	KUNIT_EXPECT_EQ(test, env->tuple.salt, 0);
+}
+
+/*
+ * The hint moves past the port just handed out, so while ports are free
+ * every connect after the first takes one probe: none is spent on the
+ * port the previous connect took.
+ */
+static void sequential_next_connect_takes_one_probe(struct kunit *test)
+{
+	bool ro = *(const bool *)test->param_value;
+	struct select_env *env = env_new(test, PORTSEL_SEQUENTIAL, 40000,
+					 40099, ro);
+	struct portsel_result res;
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_EXPECT_EQ_MSG(test, res.probes, 1, "connect #%d port %u",
+				    i, res.port);
+	}
+}
+
+/* A busy port in the run is skipped once; the hint moves past it. */
+static void sequential_skips_a_busy_port_once(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_SEQUENTIAL, 40000,
+					 40099, false);
+	const struct portsel_range *r = &env->req.range;
+	struct portsel_result res;
+	u16 p0, busy;
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	p0 = res.port;
+	busy = p0 + 2 > r->high ? r->low + (p0 + 2 - r->high - 1) : p0 + 2;
+	__set_bit(busy, env->sim->used);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 2);
+	KUNIT_EXPECT_NE(test, res.port, busy);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_EQ(test, env->hint, 1 + 1 + 2 + 1);
+}
+
+/*
+ * The exhaustion memory. In 40000-40099 with all 50 even ports busy, a
+ * connect scans them all and takes an odd port: 51 probes, and a mark.
+ */
+static struct select_env *env_evens_full(struct kunit *test, bool ro,
+					 unsigned long hold)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40099, ro);
+
+	env->req.hold = hold;
+	set_ports(env->sim, 40000, 40098, 2);
+	return env;
+}
+
+static void mark_set_after_a_full_preferred_scan(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_NE(test, env->table->full[idx], 0);
+	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
+							env_tag(env), T0,
+							HOLD));
+}
+
+/*
+ * Within the hold the scan is skipped: the next connect starts on the odd
+ * ports, all free again, and takes the first one it tries.
+ */
+static void mark_honoured_within_the_hold(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 tries;
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	__clear_bit(res.port, env->sim->used);
+
+	env->req.now = T0 + HOLD / 2;
+	tries = env->sim->tries;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_EQ(test, env->sim->tries - tries, 1);
+}
+
+/* Well after the hold the preferred parity is scanned again, and marked. */
+static void mark_expires_after_the_hold(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	__clear_bit(res.port, env->sim->used);
+
+	env->req.now = T0 + 2 * HOLD;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+	/* the new mark runs from the new scan */
+	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
+							env_tag(env),
+							T0 + 3 * HOLD - 1,
+							HOLD));
+}
+
+/* Taking a preferred port again, after the hold, clears the mark. */
+static void preferred_port_taken_clears_the_mark(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_ASSERT_NE(test, env->table->full[idx], 0);
+	__clear_bit(40050, env->sim->used);
+
+	env->req.now = T0 + 2 * HOLD;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, 40050);
+	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+}
+
+/*
+ * Within the hold, with every odd port busy too, the preferred parity is
+ * still tried last: a port freed there is found, and the mark cleared.
+ */
+static void marked_bucket_still_finds_a_freed_preferred_port(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	set_ports(env->sim, 40001, 40099, 2);
+	__clear_bit(40050, env->sim->used);
+
+	env->req.now = T0 + 1;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, res.port, 40050);
+	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+}
+
+/* hold 0: no memory, every connect pays for the whole scan. */
+static void hold_zero_scans_every_time(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, 0);
+	struct portsel_result res;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+		KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+		KUNIT_EXPECT_EQ(test, res.probes, 51);
+		__clear_bit(res.port, env->sim->used);
+		env->req.now++;
+	}
+}
+
+/*
+ * reserve_odd leaves nothing to fall back on: the scan that finds the even
+ * ports full fails and marks; within the hold the next connect fails at
+ * once, without a single probe.
+ */
+static void reserve_odd_mark_fails_fast(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+	u32 tries;
+
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, 50);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+
+	env->req.now = T0 + 10;
+	tries = env->sim->tries;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, 0);
+	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, env->sim->tries, tries);
+	KUNIT_EXPECT_EQ(test, portsel_sim_used(env->sim, &env->req.range,
+					       false), 0);
+}
+
+/*
+ * Another destination hashing to the marked bucket is not misled: with
+ * reserve_odd, where a false mark would fail it outright, it still gets a
+ * preferred port at its first try.
+ */
+static void mark_spares_other_destinations_in_the_bucket(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct select_env *other = env_new(test, PORTSEL_EVEN_FIRST, 41000,
+					   41099, true);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+	u16 dport;
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_ASSERT_TRUE(test, portsel_perturb_is_full(env->table, idx,
+							env_tag(env), T0,
+							HOLD));
+
+	/* the same table; a destination port that lands in the same bucket */
+	other->table = env->table;
+	other->sh.table = env->table;
+	other->req.hold = HOLD;
+	other->req.now = T0 + 1;
+	for (dport = 1; dport; dport++) {
+		other->tuple.dport = htons(dport);
+		if (env_bucket(other) == idx && env_tag(other) != env_tag(env))
+			break;
+	}
+	KUNIT_ASSERT_NE(test, dport, 0);
+
+	KUNIT_EXPECT_EQ(test, env_choose(other, &res), 0);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 0);
+	/* and the first destination's mark stands */
+	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
+							env_tag(env), T0 + 1,
+							HOLD));
+}
+
+/* "kernel" is not portsel's to choose: refused, nothing tried. */
+static void kernel_policy_is_refused(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_KERNEL, 40000, 40099,
+					 false);
+	struct portsel_result res;
+
+	memset(&res, 0xff, sizeof(res));
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, res.port, 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 0);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, env->sim->tries, 0);
+}
+
+static struct kunit_case select_test_cases[] = {
+	KUNIT_CASE_PARAM(fill_hands_out_every_eligible_port, fill_gen_params),
+	KUNIT_CASE(even_first_hands_out_preferred_parity_first),
+	KUNIT_CASE_PARAM(reserve_odd_stops_after_half, policy_gen_params),
+	KUNIT_CASE_PARAM(reserved_ports_are_never_tried, policy_gen_params),
+	KUNIT_CASE_PARAM(other_errors_stop_the_loop, fatal_gen_params),
+	KUNIT_CASE_PARAM(fatal_error_leaves_the_table_alone, fatal_gen_params),
+	KUNIT_CASE(probes_match_the_bitmap),
+	KUNIT_CASE(even_first_starts_at_hash_plus_counter),
+	KUNIT_CASE(even_first_advance_counts_skipped_ports),
+	KUNIT_CASE_PARAM(sequential_gives_consecutive_ports,
+			 reserve_odd_gen_params),
+	KUNIT_CASE_PARAM(sequential_next_connect_takes_one_probe,
+			 reserve_odd_gen_params),
+	KUNIT_CASE(sequential_skips_a_busy_port_once),
+	KUNIT_CASE(mark_set_after_a_full_preferred_scan),
+	KUNIT_CASE(mark_honoured_within_the_hold),
+	KUNIT_CASE(mark_expires_after_the_hold),
+	KUNIT_CASE(preferred_port_taken_clears_the_mark),
+	KUNIT_CASE(marked_bucket_still_finds_a_freed_preferred_port),
+	KUNIT_CASE(hold_zero_scans_every_time),
+	KUNIT_CASE(reserve_odd_mark_fails_fast),
+	KUNIT_CASE(mark_spares_other_destinations_in_the_bucket),
+	KUNIT_CASE(kernel_policy_is_refused),
+	{}
+};
+
+static struct kunit_suite select_test_suite = {
+	.name = "portsel_select",
+	.test_cases = select_test_cases,
+};
+
+kunit_test_suite(select_test_suite);

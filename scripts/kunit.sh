@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run portsel's KUnit suites (kunit/) against the pure policy core (module/)
+# in a User-Mode Linux kernel built from Debian's linux-source-6.1.
+#
+# How: the core and the tests are grafted into a scratch copy of the kernel
+# tree as built-in code (net/portsel/, one Kconfig "source" line and one
+# obj-y line), and tools/testing/kunit/kunit.py builds and boots it. Built-in
+# suites are what kunit.py is made for: it parses the console and reports
+# per test, with no initramfs, no module loading and no debugfs. The other
+# way, a test module insmod'ed into UML, needs all three and a separate
+# parse of the debugfs results.
+#
+# The cache, ${PORTSEL_CACHE}/kunit (see scripts/lib.sh):
+#   src-<version>/linux-source-6.1  the pristine tree, extracted once per
+#                                   linux-source-6.1 package version
+#   <version>-<checkout>/tree       a hard-link copy of it plus the graft
+#   <version>-<checkout>/build      kunit.py's --build_dir (O=): .config,
+#                                   objects, the UML binary, test.log
+#   <version>-<checkout>/build-kasan the same with KASAN (--kasan)
+# <checkout> is a hash of the repository's path, so worktrees do not share
+# (and race on) a build. The copy shares file contents with the pristine
+# tree, so nothing in it is ever edited in place: the two kernel files the
+# graft changes are written anew and renamed over their links, the build
+# writes only under build/, and net/portsel/ holds symlinks back into the
+# repository, so an edit there is seen by make's timestamps and the next run
+# rebuilds just that. Nothing is written into the repository.
+
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TARBALL=/usr/src/linux-source-6.1.tar.xz
+TREE_NAME=linux-source-6.1
+# Bump when the graft below changes, so cached trees are grafted again.
+GRAFT_VERSION=1
+# Seconds the booted UML may take to run every suite (build not included).
+RUN_TIMEOUT=300
+
+usage() {
+	cat <<USAGE
+Usage: scripts/kunit.sh [--filter GLOB] [--kasan] [--help]
+
+Builds a User-Mode Linux kernel with portsel's policy core and its KUnit
+suites (kunit/*.c, options in kunit/.kunitconfig), boots it and reports
+each test. The last line is "N passed, N failed"; the exit status is
+non-zero on any failure, crash, timeout or build error.
+
+  --filter GLOB  run only the matching suites or tests, as kunit.py's
+                 filter_glob: "portsel_hash", "portsel_select.*mark*"
+  --kasan        also enable KASAN (its own build, about 5 minutes the
+                 first time, against 3 without)
+  -h, --help     this text
+
+The kernel tree and the build are cached in \$PORTSEL_CACHE/kunit
+(default ~/.cache/portsel/kunit): the first run extracts
+$TARBALL and builds UML (a few minutes);
+later runs rebuild only what changed.
+USAGE
+}
+
+filter=
+kasan=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h|--help) usage; exit 0 ;;
+	--filter)
+		[ $# -ge 2 ] || { echo "kunit.sh: --filter needs a GLOB" >&2; exit 2; }
+		filter=$2
+		shift 2 ;;
+	--filter=*) filter=${1#--filter=}; shift ;;
+	--kasan) kasan=1; shift ;;
+	*) echo "kunit.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+say() {
+	echo "kunit.sh: $*"
+}
+
+# The result line for a run that produced no parsed results.
+fail_run() {
+	echo "kunit.sh: error: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+"$PORTSEL_ROOT/scripts/deps.sh" || fail_run "scripts/deps.sh failed"
+
+[ -f "$TARBALL" ] || fail_run "$TARBALL is missing (package linux-source-6.1)"
+version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+cache=$PORTSEL_CACHE/kunit
+src=$cache/src-$version
+ksrc=$src/$TREE_NAME
+work=$cache/$version-$(printf '%s' "$PORTSEL_ROOT" | sha1sum | cut -c1-12)
+tree=$work/tree
+build=$work/build${kasan:+-kasan}
+mkdir -p "$cache" "$work"
+
+# One run per checkout at a time: two would share the build directory.
+exec 9>"$work/lock"
+if ! flock -n 9; then
+	say "waiting for another run on this checkout to finish"
+	flock 9
+fi
+
+# Extract into a temporary directory renamed into place when complete, so
+# an interrupted extraction is never mistaken for a tree. Checkouts share
+# the pristine tree: one extracts while the others wait.
+exec 8>"$cache/extract.lock"
+flock 8
+if [ ! -d "$ksrc" ]; then
+	say "extracting $TARBALL ($version) into $src (once)"
+	rm -rf "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" -xJf "$TARBALL" || fail_run "cannot extract $TARBALL"
+	[ -f "$src.tmp/$TREE_NAME/Makefile" ] ||
+		fail_run "$TARBALL did not hold $TREE_NAME/"
+	rm -rf "$src"
+	mv "$src.tmp" "$src"
+fi
+exec 8>&-
+
+# Write a file of the scratch tree as a new inode: the old name may be a hard
+# link to the pristine tree, which must keep its contents.
+replace_file() {
+	local dst=$1 tmp
+
+	tmp=$(mktemp "$dst.XXXXXX")
+	cat >"$tmp"
+	chmod 644 "$tmp"
+	mv -f "$tmp" "$dst"
+}
+
+graft_stamp="graft $GRAFT_VERSION of $ksrc"
+if [ "$(cat "$tree/.portsel-graft" 2>/dev/null)" != "$graft_stamp" ]; then
+	say "grafting portsel into a hard-link copy of the tree: $tree"
+	rm -rf "$tree" "$tree.tmp" "$work/build" "$work/build-kasan"
+	cp -al "$ksrc" "$tree.tmp" || fail_run "cannot copy $ksrc"
+	{ cat "$ksrc/net/Kconfig"; echo 'source "net/portsel/Kconfig"'; } |
+		replace_file "$tree.tmp/net/Kconfig"
+	{ cat "$ksrc/net/Makefile"; echo "obj-\$(CONFIG_PORTSEL_KUNIT_TEST) += portsel/"; } |
+		replace_file "$tree.tmp/net/Makefile"
+	mkdir "$tree.tmp/net/portsel"
+	echo "$graft_stamp" >"$tree.tmp/.portsel-graft"
+	mv "$tree.tmp" "$tree"
+fi
+
+# The links are set on every run: cheap, and right even if the checkout was
+# replaced by another at the same path.
+ln -sfn "$PORTSEL_ROOT/kunit/Kconfig" "$tree/net/portsel/Kconfig"
+ln -sfn "$PORTSEL_ROOT/kunit/Makefile" "$tree/net/portsel/Makefile"
+ln -sfn "$PORTSEL_ROOT/module" "$tree/net/portsel/module"
+ln -sfn "$PORTSEL_ROOT/kunit" "$tree/net/portsel/kunit"
+
+# kunit.py chdirs to the tree: every path it gets is absolute. Python must
+# not leave __pycache__ in the hard-linked tree.
+export PYTHONDONTWRITEBYTECODE=1
+args=(run --arch=um --build_dir="$build"
+      --kunitconfig="$PORTSEL_ROOT/kunit/.kunitconfig"
+      --jobs="$(nproc)" --timeout="$RUN_TIMEOUT" --json="$work/results.json")
+[ -z "$kasan" ] || args+=(--kconfig_add=CONFIG_KASAN=y)
+[ -z "$filter" ] || args+=("$filter")
+
+if [ -f "$build/linux" ]; then
+	say "building UML (incremental) and running the suites"
+else
+	say "building UML from scratch (a few minutes on 2 cores), then running the suites"
+fi
+rm -f "$work/results.json"
+rc=0
+# stdin is not a terminal: drop the complaint of kunit.py's "stty sane".
+python3 "$tree/tools/testing/kunit/kunit.py" "${args[@]}" </dev/null 2>&1 |
+	sed -u '/^stty: /d' | tee "$work/kunit.log" || rc=$?
+
+# kunit.py writes the JSON only once the kernel was built and booted.
+[ -s "$work/results.json" ] ||
+	fail_run "kunit.py failed before any test ran (build or config error?); log: $work/kunit.log"
+
+# Leaf test cases (each parameter of a parameterised test counts), as in
+# kunit.py's own summary; a crashed test is reported as ERROR.
+counts=$(python3 - "$work/results.json" <<'PY'
+import json
+import sys
+
+counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+
+def walk(group):
+	for case in group["test_cases"]:
+		status = case["status"]
+		counts[status if status in counts else "FAIL"] += 1
+	for sub in group["sub_groups"]:
+		walk(sub)
+
+with open(sys.argv[1]) as f:
+	walk(json.load(f))
+print(counts["PASS"], counts["FAIL"], counts["SKIP"])
+PY
+) || fail_run "cannot read the results in $work/results.json"
+read -r passed failed skipped <<<"$counts"
+
+[ "$skipped" -eq 0 ] || say "$skipped skipped"
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+	say "error: no test ran${filter:+ (does --filter \"$filter\" match a suite?)}"
+	failed=1
+fi
+# kunit.py also fails on a crash, a timeout or a broken KTAP stream, which
+# may leave no failed test case behind: count that as one failure.
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	say "error: kunit.py exited with status $rc; log: $work/kunit.log"
+	failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
