@@ -12,15 +12,18 @@
 /*
  * RFC 6056 Algorithm 4's table of counters, one per hash bucket, and beside
  * it the exhaustion memory: when even-first found every preferred-parity
- * port of the range busy, the jiffies of that scan (with bit 0 set, so 0
- * means "no mark"). Both are read and written without locks, as the
- * kernel's own table_perturb is: a lost update costs a little spread, not
- * correctness.
+ * port of the range busy, one word saying for whom and when: the tuple's
+ * tag (32 hash bits the index does not use) above the low 32 bits of
+ * jiffies; 0 means "no mark". The tag keeps a mark to the destination that
+ * set it: another one sharing the bucket neither sees nor clears it.
+ * Both arrays are read and written without locks, as the kernel's own
+ * table_perturb is: a lost update costs a little spread or one more scan,
+ * never a wrong port.
  */
 struct portsel_perturb {
 	u32 mask;
 	u32 *count;
-	unsigned long *full_since;
+	u64 *full;
 };
 
 int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift);
@@ -36,10 +39,10 @@ u32 portsel_perturb_increment(u32 skipped, u32 rnd);
 void portsel_perturb_advance(struct portsel_perturb *t, u32 idx, u32 skipped,
 			     u32 rnd);
 
-void portsel_perturb_mark_full(struct portsel_perturb *t, u32 idx,
+void portsel_perturb_mark_full(struct portsel_perturb *t, u32 idx, u32 tag,
 			       unsigned long now);
-void portsel_perturb_clear_full(struct portsel_perturb *t, u32 idx);
+void portsel_perturb_clear_full(struct portsel_perturb *t, u32 idx, u32 tag);
 bool portsel_perturb_is_full(const struct portsel_perturb *t, u32 idx,
-			     unsigned long now, unsigned long hold);
+			     u32 tag, unsigned long now, unsigned long hold);
 
 #endif /* _PORTSEL_PERTURB_H */

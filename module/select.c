@@ -45,8 +45,10 @@ int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
  * memory: a scan that found the whole preferred parity busy marks the
  * bucket, and until the mark expires connects hashing there start on the
  * other parity (or, with reserve_odd, fail at once) instead of paying for
- * the same full scan again. The price: another destination sharing the
- * bucket also starts on the other parity during the hold.
+ * the same full scan again. The mark carries the destination's tag, so
+ * another destination sharing the bucket is not misled by it. The price:
+ * ports freed during the hold are found only once it expires (or when the
+ * other parity is full too).
  */
 static int portsel_even_first(struct portsel_request *req,
 			      struct portsel_perturb *t,
@@ -55,17 +57,18 @@ static int portsel_even_first(struct portsel_request *req,
 {
 	struct portsel_order o;
 	bool full, took_preferred;
+	u32 idx, tag;
 	u64 hash;
-	u32 idx;
 	int err;
 
 	req->tuple->salt = req->epoch;
 	hash = portsel_hash(req->tuple, req->key);
 	idx = portsel_perturb_index(t, hash);
-	full = portsel_perturb_is_full(t, idx, req->now, req->hold);
+	tag = portsel_hash_offset(hash);
+	full = portsel_perturb_is_full(t, idx, tag, req->now, req->hold);
 
 	portsel_order_init(&o, PORTSEL_EVEN_FIRST, &req->range,
-			   READ_ONCE(t->count[idx]) + portsel_hash_offset(hash),
+			   READ_ONCE(t->count[idx]) + tag,
 			   req->reserve_odd, full);
 	err = portsel_probe(&o, ops, ctx, res);
 	res->skipped_scan = full;
@@ -75,9 +78,9 @@ static int portsel_even_first(struct portsel_request *req,
 
 	took_preferred = !err && portsel_port_preferred(&req->range, res->port);
 	if (took_preferred)
-		portsel_perturb_clear_full(t, idx);
+		portsel_perturb_clear_full(t, idx, tag);
 	else if (!full)
-		portsel_perturb_mark_full(t, idx, req->now);
+		portsel_perturb_mark_full(t, idx, tag, req->now);
 
 	if (!err)
 		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd);
@@ -104,8 +107,10 @@ static int portsel_sequential(struct portsel_request *req, u32 *hint,
 	portsel_order_init(&o, PORTSEL_SEQUENTIAL, &req->range, start,
 			   req->reserve_odd, false);
 	err = portsel_probe(&o, ops, ctx, res);
+	/* start counts ports; with reserve_odd each probe moves by two */
 	if (!err)
-		WRITE_ONCE(*hint, READ_ONCE(*hint) + res->probes);
+		WRITE_ONCE(*hint, READ_ONCE(*hint) +
+			   res->probes * (req->reserve_odd ? 2 : 1));
 	return err;
 }
 
