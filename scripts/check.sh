@@ -12,8 +12,9 @@ Usage: scripts/check.sh [--help]
 
 Runs, in order: dependency install (scripts/deps.sh), then the tiers:
 the W=1 module build, checkpatch, sparse, shellcheck, the DKMS and
-Debian package test, KUnit under UML (scripts/kunit.sh) and the test VM
-(scripts/vmtest.sh). Each tier's output is shown; the last line is the
+Debian package test, KUnit under UML (scripts/kunit.sh), the test VM
+(scripts/vmtest.sh) and a smoke run of make compare (scripts/compare.sh
+--smoke). Each tier's output is shown; the last line is the
 sum, "N passed, N failed". Exits non-zero if any tier failed.
 USAGE
 }
@@ -36,6 +37,7 @@ TIERS=(
 	"package:scripts/package-test.sh"
 	"kunit:scripts/kunit.sh"
 	"vmtest:scripts/vmtest.sh"
+	"compare:scripts/compare.sh --smoke"
 )
 
 total_pass=0

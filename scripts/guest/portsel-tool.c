@@ -248,6 +248,16 @@ static void run_exec(const char *cmd)
 	printf("# exec status=%d\n", WIFEXITED(rc) ? WEXITSTATUS(rc) : 128);
 }
 
+/* run_exec, telling CMD how many connections are held ($PORTSEL_HELD). */
+static void run_exec_held(const char *cmd, unsigned long held)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lu", held);
+	setenv("PORTSEL_HELD", buf, 1);
+	run_exec(cmd);
+}
+
 struct fd_list {
 	int *fd;
 	size_t n, cap;
@@ -392,17 +402,20 @@ static int cmd_fill(int argc, char **argv)
 	struct sock_opts o = { 0 };
 	struct sockaddr_storage dst;
 	struct fd_list held = { 0 };
-	unsigned long n = 0, ok = 0;
+	unsigned long n = 0, ok = 0, every = 0;
 	bool lat = false, quiet = false;
 	const char *exec_cmd = NULL;
 	uint64_t t0, t1, fail_ns = 0;
 	socklen_t dlen;
 	int c, err = 0;
 
-	while ((c = getopt(argc, argv, "n:r:s:lqx:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:s:lqx:e:")) != -1) {
 		switch (c) {
 		case 'n':
 			n = parse_num(optarg, 1 << 24, "count");
+			break;
+		case 'e':
+			every = parse_num(optarg, 1 << 24, "count");
 			break;
 		case 'r':
 			o.range = parse_range(optarg);
@@ -445,20 +458,21 @@ static int cmd_fill(int argc, char **argv)
 		t1 = now_ns();
 		fd_push(&held, fd);
 		ok++;
-		if (quiet)
-			continue;
-		if (lat)
+		if (!quiet && lat)
 			printf("%u %llu\n", local_port(fd),
 			       (unsigned long long)(t1 - t0));
-		else
+		else if (!quiet)
 			printf("%u\n", local_port(fd));
+		/* -e: the -x command also runs at every N-th connection */
+		if (every && ok % every == 0)
+			run_exec_held(exec_cmd, ok);
 	}
 
 	printf("# fill ok=%lu err=%s", ok, err ? errname(err) : "none");
 	if (err)
 		printf(" err_ns=%llu", (unsigned long long)fail_ns);
 	printf("\n");
-	run_exec(exec_cmd);
+	run_exec_held(exec_cmd, ok);
 	fd_close_all(&held);
 	return 0;
 }
@@ -471,12 +485,16 @@ static int cmd_bind0(int argc, char **argv)
 	struct sockaddr_storage addr;
 	struct fd_list held = { 0 };
 	const char *exec_cmd = NULL;
-	unsigned long n = 1, ok = 0;
+	unsigned long n = 1, ok = 0, failed = 0;
 	int c, err = 0, type = SOCK_STREAM;
+	bool keep = false;
 	socklen_t alen;
 
-	while ((c = getopt(argc, argv, "n:r:ux:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:ux:k")) != -1) {
 		switch (c) {
+		case 'k':
+			keep = true;
+			break;
 		case 'n':
 			n = parse_num(optarg, 1 << 24, "count");
 			break;
@@ -495,10 +513,12 @@ static int cmd_bind0(int argc, char **argv)
 	}
 	if (optind + 1 < argc)
 		die("bind0: at most one ADDR");
+	if (keep && !n)
+		die("bind0: -k wants -n N");
 	alen = parse_addr(optind < argc ? argv[optind] : "127.0.0.1", false,
 			  &addr);
 
-	while (!n || ok < n) {
+	while (!n || ok + failed < n) {
 		int fd = client_socket(addr.ss_family, type, &o);
 
 		if (fd < 0) {
@@ -508,13 +528,21 @@ static int cmd_bind0(int argc, char **argv)
 		if (bind(fd, (struct sockaddr *)&addr, alen)) {
 			err = errno;
 			close(fd);
+			/* -k: every one of the N attempts is made */
+			if (keep) {
+				failed++;
+				continue;
+			}
 			break;
 		}
 		fd_push(&held, fd);
 		ok++;
 		printf("%u\n", local_port(fd));
 	}
-	printf("# bind0 ok=%lu err=%s\n", ok, err ? errname(err) : "none");
+	printf("# bind0 ok=%lu err=%s", ok, err ? errname(err) : "none");
+	if (keep)
+		printf(" failed=%lu", failed);
+	printf("\n");
 	run_exec(exec_cmd);
 	fd_close_all(&held);
 	return 0;
@@ -522,13 +550,173 @@ static int cmd_bind0(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Connections spread over several destinations, taken in turn: N
+ * connects (default: one per destination), all held. Prints "PORT INDEX"
+ * for each, INDEX being the destination's place in the list from 0.
+ */
+static int cmd_spread(int argc, char **argv)
+{
+	struct sock_opts o = { 0 };
+	struct sockaddr_storage *dst;
+	struct fd_list held = { 0 };
+	unsigned long n = 0, ok = 0, ndst, k;
+	socklen_t *dlen;
+	int c, err = 0;
+
+	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+		switch (c) {
+		case 'n':
+			n = parse_num(optarg, 1 << 24, "count");
+			break;
+		case 'r':
+			o.range = parse_range(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind == argc)
+		die("spread: no ADDR:PORT");
+	ndst = argc - optind;
+	dst = calloc(ndst, sizeof(*dst));
+	dlen = calloc(ndst, sizeof(*dlen));
+	if (!dst || !dlen)
+		die("out of memory");
+	for (k = 0; k < ndst; k++)
+		dlen[k] = parse_addr(argv[optind + k], true, &dst[k]);
+	if (!n)
+		n = ndst;
+
+	while (ok < n) {
+		int fd;
+
+		k = ok % ndst;
+		fd = client_socket(dst[k].ss_family, SOCK_STREAM, &o);
+		if (fd < 0) {
+			err = -fd;
+			break;
+		}
+		if (connect(fd, (struct sockaddr *)&dst[k], dlen[k])) {
+			err = errno;
+			close(fd);
+			break;
+		}
+		fd_push(&held, fd);
+		ok++;
+		printf("%u %lu\n", local_port(fd), k);
+	}
+	printf("# spread ok=%lu err=%s destinations=%lu\n", ok,
+	       err ? errname(err) : "none", ndst);
+	fd_close_all(&held);
+	free(dst);
+	free(dlen);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * How soon a port comes back to one destination: N connects, each closed
+ * at once with SO_LINGER 0 so that no TIME_WAIT holds its port. A port
+ * handed out again has a reuse distance: the connects since its last use.
+ */
+static int cmd_reuse(int argc, char **argv)
+{
+	struct sock_opts o = { 0 };
+	struct sockaddr_storage dst;
+	unsigned long n = 10000, ok = 0, errors = 0, run = 0, every = 0;
+	unsigned long distinct = 0, reuses = 0, *last, *dist;
+	uint64_t sum = 0, lat = 0, t0;
+	socklen_t dlen;
+	int c, err = 0;
+
+	while ((c = getopt(argc, argv, "n:p:r:")) != -1) {
+		switch (c) {
+		case 'n':
+			n = parse_num(optarg, 1 << 26, "count");
+			break;
+		case 'p':
+			every = parse_num(optarg, 1 << 26, "count");
+			break;
+		case 'r':
+			o.range = parse_range(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || !n)
+		die("reuse: want -n N (N > 0) and one ADDR:PORT");
+	dlen = parse_addr(argv[optind], true, &dst);
+	last = calloc(65536, sizeof(*last));	/* connect number, 0 = never */
+	dist = calloc(n, sizeof(*dist));
+	if (!last || !dist)
+		die("out of memory");
+
+	while (ok < n) {
+		int fd = client_socket(dst.ss_family, SOCK_STREAM, &o);
+		uint16_t port;
+
+		if (fd < 0)
+			die("socket: %s", errname(-fd));
+		t0 = now_ns();
+		if (connect(fd, (struct sockaddr *)&dst, dlen)) {
+			err = errno;
+			close(fd);
+			errors++;
+			if (++run >= 100)	/* not a passing hiccup */
+				break;
+			continue;
+		}
+		lat += now_ns() - t0;
+		run = 0;
+		port = local_port(fd);
+		close_rst(fd);
+		ok++;
+		if (last[port]) {
+			dist[reuses++] = ok - last[port];
+			sum += ok - last[port];
+		} else {
+			distinct++;
+		}
+		last[port] = ok;
+		if (every && ok % every == 0 && ok < n)
+			fprintf(stderr, "reuse %lu/%lu\n", ok, n);
+	}
+
+	qsort(dist, reuses, sizeof(*dist), cmp_ulong);
+	printf("# reuse connects=%lu errors=%lu err=%s distinct=%lu reuses=%lu",
+	       ok, errors, err ? errname(err) : "none", distinct, reuses);
+	if (reuses)
+		printf(" min=%lu median=%lu mean=%.1f max=%lu", dist[0],
+		       dist[reuses / 2], (double)sum / reuses,
+		       dist[reuses - 1]);
+	printf(" avg_ns=%llu\n", (unsigned long long)(ok ? lat / ok : 0));
+	free(last);
+	free(dist);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
 static atomic_bool churn_stop;	/* set by SIGTERM/SIGINT */
+static atomic_ulong churn_tries;	/* connect attempts started, for -n */
 
 struct churn_ctl {
 	struct sock_opts o;
 	struct sockaddr_storage dst;
 	socklen_t dlen;
 	uint64_t deadline;	/* 0: until SIGTERM/SIGINT */
+	unsigned long limit;	/* -n: attempts in all threads, 0 = no limit */
 };
 
 struct churn_thread {
@@ -556,6 +744,9 @@ static void *churn_run(void *arg)
 		int fd, e;
 
 		if (ctl->deadline && !(i & 63) && now_ns() >= ctl->deadline)
+			break;
+		if (ctl->limit &&
+		    atomic_fetch_add(&churn_tries, 1) >= ctl->limit)
 			break;
 		fd = client_socket(ctl->dst.ss_family, SOCK_STREAM, &ctl->o);
 		if (fd < 0) {
@@ -590,16 +781,21 @@ static int cmd_churn(int argc, char **argv)
 	struct churn_thread *th, sum = { 0 };
 	unsigned long nthreads = 2, secs = 10, i, e;
 	struct sigaction sa = { .sa_handler = churn_signal };
+	bool secs_set = false;
 	uint64_t start;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:d:r:s:")) != -1) {
+	while ((c = getopt(argc, argv, "t:d:n:r:s:")) != -1) {
 		switch (c) {
 		case 't':
 			nthreads = parse_num(optarg, 1024, "threads");
 			break;
 		case 'd':
 			secs = parse_num(optarg, 1 << 20, "duration");
+			secs_set = true;
+			break;
+		case 'n':
+			ctl.limit = parse_num(optarg, 1ul << 40, "count");
 			break;
 		case 'r':
 			ctl.o.range = parse_range(optarg);
@@ -613,6 +809,9 @@ static int cmd_churn(int argc, char **argv)
 	}
 	if (optind + 1 != argc || !nthreads)
 		die("churn: want one ADDR:PORT and at least one thread");
+	/* a count alone runs until it is reached */
+	if (ctl.limit && !secs_set)
+		secs = 0;
 	ctl.dlen = parse_addr(argv[optind], true, &ctl.dst);
 
 	sigaction(SIGTERM, &sa, NULL);
@@ -780,21 +979,36 @@ static const struct {
 	  "\tuntil its peer closes (-c: close at once); -d: go to the\n"
 	  "\tbackground once listening and print the pid" },
 	{ "fill", cmd_fill,
-	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-x CMD] ADDR:PORT\n"
+	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-x CMD [-e N]] ADDR:PORT\n"
 	  "\tconnect N times (0/default: until one fails), holding every\n"
 	  "\tsocket; print each local port (-l: and the connect() time in\n"
 	  "\tns), then '# fill ok=N err=ERRNO|none'; -r: IP_LOCAL_PORT_RANGE;\n"
 	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -q: summary only;\n"
-	  "\t-x: run CMD with sh while the sockets are held" },
+	  "\t-x: run CMD with sh while the sockets are held (-e: also after\n"
+	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD" },
 	{ "bind0", cmd_bind0,
-	  "[-n N] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
+	  "[-n N] [-k] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
 	  "\tbind N sockets (TCP; -u: UDP) to ADDR port 0 (default\n"
-	  "\t127.0.0.1), holding them; print each port, then a summary" },
+	  "\t127.0.0.1), holding them; print each port, then a summary;\n"
+	  "\t-k: go on after a failed bind (the summary adds failed=N)" },
+	{ "spread", cmd_spread,
+	  "[-n N] [-r LO-HI] ADDR:PORT...\n"
+	  "\tconnect N times (default: once per destination) to the\n"
+	  "\tdestinations in turn, holding every socket; print 'PORT INDEX'\n"
+	  "\tfor each, then '# spread ok=N err=ERRNO|none destinations=N'" },
+	{ "reuse", cmd_reuse,
+	  "[-n N] [-p N] [-r LO-HI] ADDR:PORT\n"
+	  "\tconnect and close (SO_LINGER 0) N times (default 10000); for\n"
+	  "\teach port handed out again, the connects since its last use:\n"
+	  "\t'# reuse connects= errors= err= distinct= reuses= min= median=\n"
+	  "\tmean= max= avg_ns=' (min..max only when a port came back);\n"
+	  "\t-p: 'reuse K/N' on stderr every N connects" },
 	{ "churn", cmd_churn,
-	  "[-t THREADS] [-d SECS] [-r LO-HI] [-s SRC] ADDR:PORT\n"
+	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
-	  "\tthen '# churn connects=N errors=N avg_ns= max_ns= ms= err_X=N'" },
+	  "\tthen '# churn connects=N errors=N avg_ns= max_ns= ms= err_X=N';\n"
+	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"
 	  "\tone write(2) of DATA (escapes \\n \\r \\t \\0 \\\\ \\xHH) to\n"
