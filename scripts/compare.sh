@@ -173,10 +173,9 @@ klog=$(meta kernel_log)
 
 # --- figures ---------------------------------------------------------------
 
-# raw.csv -> compare.csv: one row per label, in the order the VM ran them.
-# Percentiles are nearest-rank; an empty field was not measured.
-analyze() {
-	awk -F, '
+# An in-place heap sort of A[1..n] for the awk programs below (mawk has
+# no asort()); prepended to the programs that need it.
+AWK_HSORT='
 	function sift(A, i, n,   c, t) {
 		while ((c = 2 * i) <= n) {
 			if (c < n && A[c + 1] > A[c])
@@ -195,6 +194,12 @@ analyze() {
 			sift(A, 1, i - 1)
 		}
 	}
+	'
+
+# raw.csv -> compare.csv: one row per label, in the order the VM ran them.
+# Percentiles are nearest-rank; an empty field was not measured.
+analyze() {
+	awk -F, "$AWK_HSORT"'
 	function pct(A, n, q,   k) {
 		k = int(q * n)
 		if (k < q * n)
@@ -463,25 +468,7 @@ esac
 
 # Per label: lat-N.dat (held, µs, each connect), latm-N.dat (the median of
 # every 1 % of the range), hist-N.dat (workload 1's ports in 512-port bins).
-awk -F, -v dir="$work" -v range="$range" '
-	function sift(A, i, n,   c, t) {
-		while ((c = 2 * i) <= n) {
-			if (c < n && A[c + 1] > A[c])
-				c++
-			if (A[i] >= A[c])
-				return
-			t = A[i]; A[i] = A[c]; A[c] = t
-			i = c
-		}
-	}
-	function hsort(A, n,   i, t) {
-		for (i = int(n / 2); i >= 1; i--)
-			sift(A, i, n)
-		for (i = n; i > 1; i--) {
-			t = A[1]; A[1] = A[i]; A[i] = t
-			sift(A, 1, i - 1)
-		}
-	}
+awk -F, -v dir="$work" -v range="$range" "$AWK_HSORT"'
 	function id(l) {
 		if (!(l in num)) {
 			num[l] = ++nl
