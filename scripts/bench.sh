@@ -1,0 +1,603 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: what portsel costs against the kernel's own port choice,
+# measured in one boot of the test VM (scripts/guest/bench.sh does the
+# measuring). Prints a table and writes OUT/bench.csv. Not a test: it
+# never fails on a number, only when the measurement could not be made.
+
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+PORTSEL_SAY_PREFIX=bench
+# 28,232 held connections on each side of loopback need the room.
+if [ "$PORTSEL_VM_MEM" -lt 2048 ]; then
+	PORTSEL_VM_MEM=2048
+fi
+
+usage() {
+	cat <<USAGE
+Usage: scripts/bench.sh [--runs N] [--long-runs N] [--quick] [--out DIR]
+                        [--only PARTS] [--timeout SECS] [--keep] [--help]
+
+Builds portsel.ko twice from the current sources (as it is, and with a
+parameter bench_via_ftrace that sends its calls of the original through
+the ftrace site, as before portsel_entry_past_ftrace), boots Debian's
+kernel in qemu (TCG) once and measures, for the policy "kernel" (the
+stock choice, module loaded) and each portsel policy:
+
+  P1  connect+close loop to one destination (20,000 connects): connects/s,
+      and with the module unloaded ("stock") for the hook's own cost
+  P2  fill one destination to exhaustion, on 40000-43999 (4,000 ports) and
+      on the default range (28,232): total connect() time, per-connect
+      latency p50 before the preferred parity fills, p50/p99 after
+  P3  probes per connect from /proc/net/portsel_stat at 50 %, 90 % and
+      100 % of the preferred parity, after it, and the largest
+  probe cost: ns per port tried in a full scan, the kernel's own loop
+      against even-first (exhaust_hold_ms 0) entering the original past
+      and through the ftrace site; from the fills and in a steady state
+
+Short measurements run N times, policies alternating; the table shows
+min / median / max, and ratios of medians against "kernel". Times are
+TCG's emulated ones: only the ratios mean something.
+
+Takes about 9 minutes on an otherwise idle 2-core host, 3.5-5.5 of them the
+kernel's own fill of the default range (every connect after the even
+half scans 14,116 ports), up to twice that on a busy one; --quick about
+2 minutes. Other work on the host (another VM, a build) slows TCG
+unevenly: run it on a quiet machine, and read the min/max columns.
+
+  --runs N       repetitions of each short measurement (default 3;
+                 --quick: 1)
+  --long-runs N  repetitions of the kernel's default-range fill (default 1)
+  --quick        no default-range fills, 5,000 connects in P1
+  --out DIR      where bench.csv, bench.txt and bench-raw.txt (the guest's
+                 records) go (default results/)
+  --only PARTS   comma-separated subset of: p1 fill4k probe filldef
+  --timeout SECS wall-clock limit for the VM (default: from the parts)
+  --keep         keep the work directory (modules, console.log, result)
+
+Environment: PORTSEL_VM_MEM (MiB, at least 2048), PORTSEL_VM_CPUS,
+KDIR (the kernel build tree; default: scripts/kdir.sh).
+USAGE
+}
+
+runs=
+long_runs=1
+quick=0
+out=$PORTSEL_ROOT/results
+parts=p1,fill4k,probe,filldef
+timeout=
+keep=0
+need_arg() {
+	[ "$2" -ge 2 ] || {
+		echo "bench.sh: $1 needs a value (try --help)" >&2
+		exit 2
+	}
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h|--help) usage; exit 0 ;;
+	--runs) need_arg "$1" $#; runs=$2; shift 2 ;;
+	--long-runs) need_arg "$1" $#; long_runs=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	--out) need_arg "$1" $#; out=$2; shift 2 ;;
+	--only) need_arg "$1" $#; parts=$2; shift 2 ;;
+	--timeout) need_arg "$1" $#; timeout=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	*) echo "bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+for n in "${runs:-1}" "$long_runs"; do
+	case $n in
+	''|*[!0-9]*|0) echo "bench.sh: a run count must be a number >= 1" >&2
+		exit 2 ;;
+	esac
+done
+churn_n=20000
+if [ "$quick" -eq 1 ]; then
+	runs=${runs:-1}
+	churn_n=5000
+	parts=$(echo "$parts" | tr , '\n' | grep -vx filldef | paste -sd, || true)
+else
+	runs=${runs:-3}
+fi
+[ -n "$parts" ] || { echo "bench.sh: nothing to measure" >&2; exit 2; }
+for p in ${parts//,/ }; do
+	case $p in
+	p1|fill4k|probe|filldef) ;;
+	*) echo "bench.sh: unknown part '$p' (try --help)" >&2; exit 2 ;;
+	esac
+done
+# Budget, as measured on an idle 2-core host: boot and warm-up ~30 s, P1
+# ~30 s a run, the 4,000-port fills ~12 s a run, the probe workloads
+# ~20 s plus ~30 s a run, the default range ~25 s a run plus ~330 s for
+# each of the kernel's fills. A busy host can make TCG three times slower.
+budget=30
+case ",$parts," in *,p1,*) budget=$((budget + 30 * runs)) ;; esac
+case ",$parts," in *,fill4k,*) budget=$((budget + 12 * runs)) ;; esac
+case ",$parts," in *,probe,*) budget=$((budget + 20 + 30 * runs)) ;; esac
+case ",$parts," in *,filldef,*)
+	budget=$((budget + 25 * runs + 330 * long_runs)) ;;
+esac
+timeout=${timeout:-$((3 * budget + 120))}
+
+t_start=$(date +%s)
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-bench.XXXXXX")
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup() {
+	[ "$keep" -eq 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- the two modules ----------------------------------------------------------
+
+kdir=${KDIR:-$("$PORTSEL_ROOT/scripts/kdir.sh")}
+
+# build NAME [switch]: portsel.ko from a copy of the sources into
+# $work/NAME. With "switch", for the probe cost's before/after: a module
+# parameter bench_via_ftrace makes its calls of the original enter
+# through the ftrace site, as they did before portsel_entry_past_ftrace,
+# so that both ways alternate within one load of one module.
+CALL_LINE='	return portsel_orig(death_row, sk, port_offset, check);'
+VIA_CALL='	if (READ_ONCE(portsel_bench_via_ftrace))\n\t\treturn ((portsel_hash_connect_t)portsel_orig_addr)(death_row, sk,\n\t\t\t\t\t\t\t\tport_offset, check);'
+VIA_PARAM='static bool portsel_bench_via_ftrace;\nmodule_param_named(bench_via_ftrace, portsel_bench_via_ftrace, bool, 0644);\n'
+build() {
+	local d=$work/$1 hook=$work/$1/module/hook.c
+
+	mkdir -p "$d/module"
+	cp "$PORTSEL_ROOT/Kbuild" "$d/"
+	cp "$PORTSEL_ROOT"/module/*.[ch] "$d/module/"
+	if [ "${2:-}" = switch ]; then
+		if ! grep -qxF "$CALL_LINE" "$hook" ||
+		   ! grep -q '^int portsel_hook_call_orig(' "$hook" ||
+		   ! grep -q 'portsel_orig_addr' "$hook"; then
+			portsel_say "module/hook.c has changed: no portsel_hook_call_orig()" \
+				"calling portsel_orig, or no portsel_orig_addr"
+			return 1
+		fi
+		# the lines are literal in a sed BRE
+		sed -i -e "/^int portsel_hook_call_orig(/i $VIA_PARAM" \
+			-e "s/^$CALL_LINE\$/$VIA_CALL\n&/" "$hook"
+		grep -q 'bench_via_ftrace))$' "$hook" || return 1
+	fi
+	if ! make -s -C "$kdir" M="$d" modules >"$d/build.log" 2>&1; then
+		cat "$d/build.log" >&2
+		return 1
+	fi
+}
+
+portsel_say "building portsel.ko against $kdir"
+build past || { portsel_say "the module does not build"; exit 1; }
+PORTSEL_MODULE=$work/past/portsel.ko
+variant=()
+case ",$parts," in
+*,probe,*)
+	portsel_say "building it again with a switch to enter through the ftrace site"
+	if build switch switch; then
+		cp "$work/switch/portsel.ko" "$work/portsel-switch.ko"
+		variant=(--file "$work/portsel-switch.ko" --arg variant=portsel-switch.ko)
+	else
+		portsel_say "warning: no switch; the probe cost is measured one way"
+	fi
+	;;
+esac
+
+# --- the measurement ----------------------------------------------------------
+
+portsel_say "runs=$runs long_runs=$long_runs parts=$parts: about" \
+	"$(((budget + 30) / 60)) min on an idle host"
+if awk -v l="$load_before" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+	portsel_say "warning: host load average $load_before on $(nproc) cpus;" \
+		"TCG timings will be noisy"
+fi
+vm_ok=0
+portsel_vm_run --timeout "$timeout" \
+	--arg "runs=$runs" --arg "long_runs=$long_runs" \
+	--arg "churn_n=$churn_n" --arg "parts=$parts" \
+	${variant[@]+"${variant[@]}"} \
+	"$work" "$PORTSEL_GUEST/bench.sh" || vm_ok=$?
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+touch "$work/result"
+tr -d '\r' <"$work/result" >"$work/result.txt"
+if [ "$vm_ok" -ne 0 ] || ! grep -q '^done ' "$work/result.txt"; then
+	portsel_say "the VM did not finish the measurement" \
+		"(${PORTSEL_VM_END:-no VM}${PORTSEL_VM_EXIT:+ $PORTSEL_VM_EXIT}); console tail:"
+	portsel_vm_console_tail "$work" 40 >&2
+	keep=1
+	portsel_say "kept $work"
+	exit 1
+fi
+
+# --- the table ----------------------------------------------------------------
+
+# Records to samples: "part range policy metric unit value" per line.
+samples() {
+	awk '
+		function kv(   i, a) {
+			delete f
+			for (i = 2; i <= NF; i++) {
+				split($i, a, "=")
+				f[a[1]] = a[2]
+			}
+		}
+		function out(part, range, pol, metric, unit, v) {
+			print part, range, pol, metric, unit, v
+		}
+		# P1 comes in slices: a run of a policy is the sum of its slices
+		$1 == "p1" {
+			kv()
+			k = f["policy"] SUBSEP f["run"]
+			if (!(k in pc))
+				p1order[++np1] = k
+			pc[k] += f["connects"]
+			pms[k] += f["ms"]
+			# each slice against the kernel slice of the same round
+			ks = f["run"] SUBSEP f["slice"]
+			if (!(ks in rounds))
+				rorder[++nr] = ks
+			rounds[ks] = 1
+			if (f["ms"] > 0)
+				scps[f["policy"], ks] = f["connects"] * 1000 / f["ms"]
+			pns[k] += f["connects"] * f["avg_ns"]
+			perr[k] += f["errors"]
+		}
+		END {
+			for (i = 1; i <= np1; i++) {
+				k = p1order[i]
+				split(k, a, SUBSEP)
+				if (pms[k] > 0)
+					out("P1", "-", a[1], "connects_per_s", "1/s",
+					    pc[k] * 1000 / pms[k])
+				if (pc[k] > 0)
+					out("P1", "-", a[1], "connect_avg", "us",
+					    pns[k] / pc[k] / 1000)
+				out("P1", "-", a[1], "connects", "n", pc[k])
+				out("P1", "-", a[1], "errors", "n", perr[k])
+			}
+			for (i = 1; i <= np1; i++) {
+				split(p1order[i], a, SUBSEP)
+				if (a[2] != 1 || a[1] == "kernel")
+					continue
+				for (j = 1; j <= nr; j++) {
+					ks = rorder[j]
+					if (((a[1], ks) in scps) && (("kernel", ks) in scps))
+						out("P1", "-", a[1], "paired_ratio", "x",
+						    scps[a[1], ks] / scps["kernel", ks])
+				}
+			}
+		}
+		# the steady-state probe workload
+		$1 == "scan" {
+			kv()
+			p = f["variant"] == "kernel" ? "kernel" : "even-first:" f["variant"]
+			r = f["range"]
+			if (f["held"] > 0) {
+				ns = (f["avg_ns"] - f["base_avg_ns"]) / f["held"]
+				out("scan", r, p, "probe_cost", "ns", ns)
+				if (ns > 0)
+					out("scan", r, p, "probes_per_s", "1/s", 1e9 / ns)
+			}
+			out("scan", r, p, "held", "ports", f["held"])
+			out("scan", r, p, "connect_base", "us", f["base_avg_ns"] / 1000)
+			out("scan", r, p, "connect_scan", "us", f["avg_ns"] / 1000)
+			if (("probes" in f) && f["connects"] > 0) {
+				out("scan", r, p, "probes_per_connect", "probes",
+				    f["probes"] / f["connects"])
+				out("scan", r, p, "probes_per_s_stat", "1/s",
+				    f["probes"] * 1e9 / (f["connects"] * f["avg_ns"]))
+			}
+		}
+		$1 == "fill" {
+			kv()
+			r = f["range"]
+			p = f["policy"]
+			pref = f["pref"]
+			before = f["before_p50_ns"]
+			after = f["after_p50_ns"]
+			if (f["set"] == "probe")
+				p = p ":" f["module"]
+			part = f["set"] == "probe" ? "probe" : "P2"
+			out(part, r, p, "ports", "n", f["ok"])
+			out(part, r, p, "total", "ms",
+			    (f["before_sum_ns"] + f["after_sum_ns"]) / 1e6)
+			out(part, r, p, "p50_before", "us", before / 1000)
+			out(part, r, p, "p50_after", "us", after / 1000)
+			out(part, r, p, "p99_after", "us", f["after_p99_ns"] / 1000)
+			if (before > 0)
+				out(part, r, p, "after_over_before", "x", after / before)
+			if (f["policy"] == "kernel" || f["set"] == "probe") {
+				# all of the preferred parity is busy and scanned
+				# by every connect after it filled
+				ns = (after - before) / pref
+				out("probe", r, p, "probe_cost", "ns", ns)
+				if (ns > 0)
+					out("probe", r, p, "probes_per_s", "1/s", 1e9 / ns)
+				if (part != "probe") {
+					out("probe", r, p, "p50_before", "us", before / 1000)
+					out("probe", r, p, "p50_after", "us", after / 1000)
+				}
+			}
+			if (!("c50" in f))
+				next
+			part = f["set"] == "probe" ? "probe" : "P3"
+			for (i = 0; i < 3; i++) {
+				pt = i == 0 ? 50 : i == 1 ? 90 : 100
+				if (f["c" pt] > 0)
+					out(part, r, p, "mean_at_" pt, "probes",
+					    f["p" pt] / f["c" pt])
+				out(part, r, p, "max_at_" pt, "probes", f["m" pt])
+			}
+			# the same by band of occupancy
+			if (f["c50"] > 0)
+				out(part, r, p, "mean_0_50", "probes", f["p50"] / f["c50"])
+			if (f["c90"] > f["c50"])
+				out(part, r, p, "mean_50_90", "probes",
+				    (f["p90"] - f["p50"]) / (f["c90"] - f["c50"]))
+			if (f["c100"] > f["c90"])
+				out(part, r, p, "mean_90_100", "probes",
+				    (f["p100"] - f["p90"]) / (f["c100"] - f["c90"]))
+			dc = f["cfull"] - f["c100"]
+			dp = f["pfull"] - f["p100"]
+			if (dc > 0)
+				out(part, r, p, "mean_after", "probes", dp / dc)
+			out(part, r, p, "max_all", "probes", f["mfull"])
+			out(part, r, p, "fail_probes", "probes", f["fail_probes"])
+			out(part, r, p, "eligible", "ports", r)
+			if (f["set"] == "probe" && f["after_sum_ns"] > 0)
+				out("probe", r, p, "probes_per_s_stat", "1/s",
+				    dp * 1e9 / f["after_sum_ns"])
+		}' "$1"
+}
+
+# Samples to rows: "part range policy metric unit runs min median max
+# ratio", in the order first seen; ratio is the median over the
+# median of policy "kernel" (same part, range, metric), for the metrics
+# where a ratio means something.
+aggregate() {
+	awk '
+		BEGIN {
+			split("connects_per_s connect_avg total p50_before p50_after p99_after probe_cost probes_per_s", a, " ")
+			for (i in a)
+				ratioed[a[i]] = 1
+		}
+		{
+			k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
+			if (!(k in n)) {
+				order[++nk] = k
+				unit[k] = $5
+			}
+			v[k, ++n[k]] = $6
+		}
+		function median(k,   i, j, t, a, m) {
+			m = n[k]
+			for (i = 1; i <= m; i++)
+				a[i] = v[k, i]
+			for (i = 2; i <= m; i++)
+				for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+				}
+			lo = a[1]
+			hi = a[m]
+			return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		}
+		END {
+			for (i = 1; i <= nk; i++) {
+				k = order[i]
+				med[k] = median(k)
+				mn[k] = lo
+				mx[k] = hi
+			}
+			np = split("P1 P2 P3 probe scan", a, " ")
+			for (i = 1; i <= np; i++)
+				prank[a[i]] = i
+			np = split("stock kernel even-first sequential random even-first:past even-first:ftrace", a, " ")
+			for (i = 1; i <= np; i++)
+				rank[a[i]] = i
+			for (i = 1; i <= nk; i++) {
+				k = order[i]
+				split(k, p, SUBSEP)
+				kk = p[1] SUBSEP p[2] SUBSEP "kernel" SUBSEP p[4]
+				ratio = ""
+				if ((kk in med) && med[kk] != 0 && (p[4] in ratioed))
+					ratio = sprintf("%.3f", med[k] / med[kk])
+				# a sort key first: part, range, policy, first seen
+				printf "%d %d %d %d ", prank[p[1]], p[2], rank[p[3]], i
+				printf "%s %s %s %s %s %d %.6g %.6g %.6g %s\n",
+					p[1], p[2], p[3], p[4], unit[k], n[k],
+					mn[k], med[k], mx[k], (ratio == "" ? "-" : ratio)
+			}
+		}' | sort -n -k1,1 -k2,2 -k3,3 -k4,4 | cut -d' ' -f5-
+}
+
+samples "$work/result.txt" | aggregate >"$work/rows"
+mkdir -p "$out"
+# the guest's records as they came, for another look
+cp "$work/result.txt" "$out/bench-raw.txt"
+{
+	echo "part,range,policy,metric,unit,runs,min,median,max,ratio_to_kernel"
+	awk -v OFS=, '{ $1 = $1; if ($10 == "-") $10 = ""; print }' "$work/rows"
+} >"$out/bench.csv"
+
+# The readable table, from the rows.
+report() {
+	awk -v runs="$runs" -v long="$long_runs" -v churn="$churn_n" '
+		{
+			k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
+			mn[k] = $7; md[k] = $8; mx[k] = $9; ra[k] = $10; nr[k] = $6
+			if (!(($1, $2) in seen)) {
+				seen[$1, $2] = 1
+				ranges[$1] = ranges[$1] " " $2
+			}
+			if (!(($1, $2, $3) in pseen)) {
+				pseen[$1, $2, $3] = 1
+				pols[$1, $2] = pols[$1, $2] " " $3
+			}
+		}
+		function has(k) { return k in md }
+		# the policies of a part and range, in a fixed order
+		function policies(part, r, pl,   all, a, n, i, m) {
+			all = "stock kernel even-first sequential random even-first:past even-first:ftrace"
+			n = split(all, a, " ")
+			m = 0
+			for (i = 1; i <= n; i++)
+				if ((part, r, a[i]) in pseen)
+					pl[++m] = a[i]
+			return m
+		}
+		# "min/median/max" of a metric, formatted with FMT
+		function mmm(k, fmt) {
+			if (!has(k))
+				return "-"
+			if (mn[k] == mx[k])
+				return sprintf(fmt, md[k])
+			return sprintf(fmt "/" fmt "/" fmt, mn[k], md[k], mx[k])
+		}
+		function val(k, fmt) { return has(k) ? sprintf(fmt, md[k]) : "-" }
+		function rat(k) { return has(k) && ra[k] != "-" ? ra[k] "x" : "-" }
+		function key(a, b, c, d) { return a SUBSEP b SUBSEP c SUBSEP d }
+		function probe_lines(part,   nrg, rg, j, r, np, pl, i, p, k) {
+			nrg = split(ranges[part], rg, " ")
+			for (j = 1; j <= nrg; j++) {
+				r = rg[j]
+				np = policies(part, r, pl)
+				for (i = 1; i <= np; i++) {
+					p = pl[i]
+					k = key(part, r, p, "probe_cost")
+					printf "    %5d ports %-18s %-16s %-8s %-9s", r, p,
+						mmm(k, "%.0f"), rat(k),
+						val(key(part, r, p, "probes_per_s"), "%.3g")
+					if (has(key(part, r, p, "p50_after")))
+						printf " p50 %s -> %s us", val(key(part, r, p, "p50_before"), "%.0f"),
+							val(key(part, r, p, "p50_after"), "%.0f")
+					if (has(key(part, r, p, "connect_scan")))
+						printf " connect %s -> %s us", val(key(part, r, p, "connect_base"), "%.0f"),
+							val(key(part, r, p, "connect_scan"), "%.0f")
+					if (has(key(part, r, p, "probes_per_connect")))
+						printf ", %s probes each", val(key(part, r, p, "probes_per_connect"), "%.0f")
+					if (has(key(part, r, p, "probes_per_s_stat")))
+						printf ", %s probes/s by portsel_stat",
+							val(key(part, r, p, "probes_per_s_stat"), "%.3g")
+					printf "\n"
+				}
+			}
+		}
+		END {
+			if (("P1", "-") in seen) {
+				printf "\nP1  connect+close loop, one destination, %d connects, %d run(s); min/median/max\n", churn, runs
+				printf "    in slices alternating between the policies; stock (module unloaded): one block a run\n"
+				printf "    ratio: of the medians; paired: each slice against the kernel'"'"'s slice of the same round\n"
+				printf "%-12s %-20s %-8s %-20s %-16s %s\n", "policy", "connects/s", "ratio",
+					"paired", "connect() us", "errors"
+				np = policies("P1", "-", pl)
+				for (i = 1; i <= np; i++) {
+					p = pl[i]
+					k = key("P1", "-", p, "paired_ratio")
+					printf "%-12s %-20s %-8s %-20s %-16s %s\n", p,
+						mmm(key("P1", "-", p, "connects_per_s"), "%.0f"),
+						rat(key("P1", "-", p, "connects_per_s")),
+						(has(k) ? mmm(k, "%.3f") : "-"),
+						mmm(key("P1", "-", p, "connect_avg"), "%.0f"),
+						val(key("P1", "-", p, "errors"), "%d")
+				}
+			}
+			nrg = split(ranges["P2"], rg, " ")
+			for (j = 1; j <= nrg; j++) {
+				r = rg[j]
+				printf "\nP2  fill one destination, %d ports, to exhaustion; times in ms / us; min/median/max\n", r
+				printf "%-11s %-6s %-24s %-7s %-18s %-18s %-20s %s\n", "policy", "ports",
+					"total connect() ms", "ratio", "p50 before us",
+					"p50 after us", "p99 after us", "after/before"
+				np = policies("P2", r, pl)
+				for (i = 1; i <= np; i++) {
+					p = pl[i]
+					printf "%-11s %-6s %-24s %-7s %-18s %-18s %-20s %s\n", p,
+						val(key("P2", r, p, "ports"), "%d"),
+						mmm(key("P2", r, p, "total"), "%.0f"),
+						rat(key("P2", r, p, "total")),
+						mmm(key("P2", r, p, "p50_before"), "%.0f"),
+						mmm(key("P2", r, p, "p50_after"), "%.0f"),
+						mmm(key("P2", r, p, "p99_after"), "%.0f"),
+						val(key("P2", r, p, "after_over_before"), "%.2f")
+				}
+			}
+			nrg = split(ranges["P3"], rg, " ")
+			for (j = 1; j <= nrg; j++) {
+				r = rg[j]
+				printf "\nP3  probes per connect (portsel_stat), %d ports: mean/max over the connects so far at 50/90/100 %% of the preferred parity;\n    \"after\": mean of the connects after it filled; max: largest over the fill; fail: the final refused connect (medians)\n", r
+				printf "%-11s %-12s %-12s %-12s %-10s %-8s %s\n", "policy",
+					"at 50%", "at 90%", "at 100%", "after", "max", "fail"
+				np = policies("P3", r, pl)
+				for (i = 1; i <= np; i++) {
+					p = pl[i]
+					printf "%-11s %-12s %-12s %-12s %-10s %-8s %s\n", p,
+						val(key("P3", r, p, "mean_at_50"), "%.3f") "/" val(key("P3", r, p, "max_at_50"), "%d"),
+						val(key("P3", r, p, "mean_at_90"), "%.3f") "/" val(key("P3", r, p, "max_at_90"), "%d"),
+						val(key("P3", r, p, "mean_at_100"), "%.3f") "/" val(key("P3", r, p, "max_at_100"), "%d"),
+						val(key("P3", r, p, "mean_after"), "%.2f"),
+						val(key("P3", r, p, "max_all"), "%d"),
+						val(key("P3", r, p, "fail_probes"), "%d")
+				}
+			}
+			if (ranges["probe"] != "" || ranges["scan"] != "")
+				printf "\nprobe cost: ns per busy port scanned (min/median/max), ratio to the kernel'"'"'s, probes/s at the median;\n    even-first:past / :ftrace = exhaust_hold_ms 0, calls of the original entering past / through the ftrace site\n"
+			if (ranges["probe"] != "")
+				printf "  from the fills: (p50 after the half - p50 before) / ports of the preferred parity\n"
+			probe_lines("probe")
+			if (ranges["scan"] != "")
+				printf "  steady state: (connect+close to a destination whose preferred parity is held - to a free one) / ports held\n"
+			probe_lines("scan")
+
+			printf "\ntargets (even-first):\n"
+			k = key("P1", "-", "even-first", "connects_per_s")
+			if (has(k))
+				printf "  P1 connects/s >= 0.97 x kernel: %s %s (paired per slice: %s)\n", ra[k] "x",
+					(ra[k] >= 0.97 ? "met" : "NOT met"),
+					mmm(key("P1", "-", "even-first", "paired_ratio"), "%.3f")
+			for (r = 4000; r <= 28232; r += 24232) {
+				k = key("P2", r, "even-first", "after_over_before")
+				if (has(k))
+					printf "  P2 %d ports: p50 after <= 1.5 x p50 before: %.2fx %s\n", r,
+						md[k], (md[k] <= 1.5 ? "met" : "NOT met")
+			}
+			k = key("P2", 28232, "even-first", "total")
+			if (has(k) && ra[k] != "-")
+				printf "  P2 28232 ports: fill time <= 0.1 x kernel: %sx %s\n", ra[k],
+					(ra[k] <= 0.1 ? "met" : "NOT met")
+			nrg = split(ranges["P3"], rg, " ")
+			for (j = 1; j <= nrg; j++) {
+				r = rg[j]
+				k = key("P3", r, "even-first", "mean_at_90")
+				if (has(k))
+					printf "  P3 %d ports: mean probes <= 1.2 below 90 %%: %.3f %s\n", r,
+						md[k], (md[k] <= 1.2 ? "met" : "NOT met")
+				np = policies("P3", r, pl)
+				for (i = 1; i <= np; i++) {
+					p = pl[i]
+					k = key("P3", r, p, "max_all")
+					f = key("P3", r, p, "fail_probes")
+					if (has(k))
+						printf "  P3 %d ports %s: max probes <= %d eligible: %d, fail %d %s\n",
+							r, p, r, mx[k], mx[f],
+							(mx[k] <= r && mx[f] <= r ? "met" : "NOT met")
+				}
+			}
+		}' "$1"
+}
+
+{
+	report "$work/rows"
+	echo
+	echo "host: $(nproc) cpus, load average $load_before at the start," \
+		"$load_after after the VM; VM: $PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM} MiB, $PORTSEL_VM_ACCEL"
+} | tee "$out/bench.txt"
+warn=$(awk '$4 == "ports" && $6 > 0 && ($7 != $2 || $9 != $2) { print $1, $2, $3 }' "$work/rows")
+if [ -n "$warn" ]; then
+	portsel_say "warning: fills that did not get every port of their range:"
+	echo "$warn" >&2
+fi
+portsel_say "wrote $out/bench.csv, bench.txt and bench-raw.txt" \
+	"($(( $(date +%s) - t_start ))s in all)"
+[ "$keep" -eq 0 ] || portsel_say "kept $work"
