@@ -84,10 +84,16 @@ static struct ftrace_ops portsel_ftrace_ops = {
 		  FTRACE_OPS_FL_IPMODIFY,
 };
 
-/* kallsyms_lookup_name() is not exported; a kprobe resolves the name. */
+/*
+ * kallsyms_lookup_name() is not exported; a kprobe resolves the name. It is
+ * registered disabled, so the function's text is not patched just for that.
+ */
 static unsigned long portsel_lookup(const char *name)
 {
-	struct kprobe kp = { .symbol_name = name };
+	struct kprobe kp = {
+		.symbol_name = name,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
 	unsigned long addr;
 	int err;
 
