@@ -29,7 +29,7 @@ clean:
 check:
 	@scripts/check.sh
 
-vmtest: module
+vmtest: deps module
 	@scripts/vmtest.sh
 
 kunit:

@@ -134,6 +134,7 @@ trap cleanup EXIT
 
 # --- the two modules ----------------------------------------------------------
 
+"$PORTSEL_ROOT/scripts/deps.sh"
 kdir=${KDIR:-$("$PORTSEL_ROOT/scripts/kdir.sh")}
 
 # build NAME [switch]: portsel.ko from a copy of the sources into
