@@ -201,8 +201,7 @@ portsel_vm_run --timeout "$timeout" \
 	${variant[@]+"${variant[@]}"} \
 	"$work" "$PORTSEL_GUEST/bench.sh" || vm_ok=$?
 load_after=$(cut -d' ' -f1 /proc/loadavg)
-touch "$work/result"
-tr -d '\r' <"$work/result" >"$work/result.txt"
+portsel_vm_result "$work" "$work/result.txt"
 if [ "$vm_ok" -ne 0 ] || ! grep -q '^done ' "$work/result.txt"; then
 	portsel_say "the VM did not finish the measurement" \
 		"(${PORTSEL_VM_END:-no VM}${PORTSEL_VM_EXIT:+ $PORTSEL_VM_EXIT}); console tail:"

@@ -143,8 +143,7 @@ measure() {
 		--arg "mode=$mode" \
 		"$work" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
 
-	touch "$work/result"
-	tr -d '\r' <"$work/result" >"$work/raw.csv"
+	portsel_vm_result "$work" "$work/raw.csv"
 	if [ "$vm_ok" -ne 0 ] || ! grep -qx 'end,ok' "$work/raw.csv"; then
 		portsel_say "the VM run did not complete (${PORTSEL_VM_END:-no VM});" \
 			"console tail:"

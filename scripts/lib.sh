@@ -273,6 +273,12 @@ portsel_vm_run() {
 	portsel_vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir" "$timeout"
 }
 
+# portsel_vm_result DIR OUT: what the payload wrote to its fd 3, without
+# the serial port's carriage returns; empty when the VM wrote nothing.
+portsel_vm_result() {
+	touch "$1/result" && tr -d '\r' <"$1/result" >"$2"
+}
+
 # The last N (default 40) lines of a run's console, without CRs.
 portsel_vm_console_tail() {
 	[ -f "$1/console.log" ] || return 0

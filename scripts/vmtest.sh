@@ -68,8 +68,7 @@ portsel_vm_run --timeout "$timeout" ${cases[@]+"${cases[@]}"} \
 
 # The verdict: the guest's own summary when it got that far, else what
 # the cases reported before the VM stopped, plus one failure for the stop.
-touch "$work/result"
-tr -d '\r' <"$work/result" >"$work/result.txt"
+portsel_vm_result "$work" "$work/result.txt"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/result.txt" |
 	tail -n 1 || true)
 passed=$(grep -c '^ok ' "$work/result.txt" || true)
