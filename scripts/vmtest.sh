@@ -38,6 +38,19 @@ Build the module first (make vmtest does).
 USAGE
 }
 
+# The cases of scripts/guest/vmtest.sh, in the order they run.
+CASES=(load even-first-default parity-low-end exhaust-small-ranges
+	reserve-odd reserved-and-socket-range sequential-random ipv6 netns
+	bad-input tracepoint stress kernel-and-rmmod)
+
+known_case() {
+	local c
+	for c in "${CASES[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
 keep=0
 timeout=$PORTSEL_VM_TIMEOUT
 cases=()
@@ -47,9 +60,13 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1; shift ;;
 	--timeout)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		case $2 in
+		''|*[!0-9]*|0) echo "vmtest.sh: --timeout wants seconds > 0, not '$2'" >&2; exit 2 ;;
+		esac
 		timeout=$2; shift 2 ;;
 	--case)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		known_case "$2" || { echo "vmtest.sh: no case '$2' (try --help)" >&2; exit 2; }
 		cases+=(--arg "$2"); shift 2 ;;
 	*) echo "vmtest.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
