@@ -236,6 +236,34 @@ err:
 	return one;
 }
 
+/*
+ * One connect() of a new client socket to @dst. Returns 0 with *fdp set,
+ * an errno when connect() failed, or a negated errno when the socket could
+ * not be made: callers treat those two differently. *nsp is the time
+ * connect() took, success or not (0 when it was not called).
+ */
+static int connect_one(const struct sockaddr_storage *dst, socklen_t dlen,
+		       const struct sock_opts *o, int *fdp, uint64_t *nsp)
+{
+	int fd = client_socket(dst->ss_family, SOCK_STREAM, o);
+	uint64_t t0;
+	int e = 0;
+
+	*nsp = 0;
+	if (fd < 0)
+		return fd;
+	t0 = now_ns();
+	if (connect(fd, (const struct sockaddr *)dst, dlen))
+		e = errno;
+	*nsp = now_ns() - t0;
+	if (e) {
+		close(fd);
+		return e;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 /* Run a shell command while the caller still holds its sockets. */
 static void run_exec(const char *cmd)
 {
@@ -405,9 +433,9 @@ static int cmd_fill(int argc, char **argv)
 	unsigned long n = 0, ok = 0, every = 0;
 	bool lat = false, quiet = false;
 	const char *exec_cmd = NULL;
-	uint64_t t0, t1, fail_ns = 0;
+	uint64_t ns, fail_ns = 0;
 	socklen_t dlen;
-	int c, err = 0;
+	int c, fd, err = 0;
 
 	while ((c = getopt(argc, argv, "n:r:s:lqx:e:")) != -1) {
 		switch (c) {
@@ -441,26 +469,17 @@ static int cmd_fill(int argc, char **argv)
 	dlen = parse_addr(argv[optind], true, &dst);
 
 	while (!n || ok < n) {
-		int fd = client_socket(dst.ss_family, SOCK_STREAM, &o);
-
-		if (fd < 0) {
-			err = -fd;
+		err = connect_one(&dst, dlen, &o, &fd, &ns);
+		if (err) {
+			fail_ns = ns;
+			err = abs(err);
 			break;
 		}
-		t0 = now_ns();
-		if (connect(fd, (struct sockaddr *)&dst, dlen)) {
-			t1 = now_ns();
-			err = errno;
-			fail_ns = t1 - t0;
-			close(fd);
-			break;
-		}
-		t1 = now_ns();
 		fd_push(&held, fd);
 		ok++;
 		if (!quiet && lat)
 			printf("%u %llu\n", local_port(fd),
-			       (unsigned long long)(t1 - t0));
+			       (unsigned long long)ns);
 		else if (!quiet)
 			printf("%u\n", local_port(fd));
 		/* -e: the -x command also runs at every N-th connection */
@@ -589,19 +608,13 @@ static int cmd_spread(int argc, char **argv)
 		n = ndst;
 
 	while (ok < n) {
+		uint64_t ns;
 		int fd;
 
 		k = ok % ndst;
-		fd = client_socket(dst[k].ss_family, SOCK_STREAM, &o);
-		if (fd < 0) {
-			err = -fd;
+		err = abs(connect_one(&dst[k], dlen[k], &o, &fd, &ns));
+		if (err)
 			break;
-		}
-		if (connect(fd, (struct sockaddr *)&dst[k], dlen[k])) {
-			err = errno;
-			close(fd);
-			break;
-		}
 		fd_push(&held, fd);
 		ok++;
 		printf("%u %lu\n", local_port(fd), k);
@@ -635,9 +648,9 @@ static int cmd_reuse(int argc, char **argv)
 	struct sockaddr_storage dst;
 	unsigned long n = 10000, ok = 0, errors = 0, run = 0, every = 0;
 	unsigned long distinct = 0, reuses = 0, *last, *dist;
-	uint64_t sum = 0, lat = 0, t0;
+	uint64_t sum = 0, lat = 0, ns;
 	socklen_t dlen;
-	int c, err = 0;
+	int c, fd, err = 0;
 
 	while ((c = getopt(argc, argv, "n:p:r:")) != -1) {
 		switch (c) {
@@ -663,21 +676,19 @@ static int cmd_reuse(int argc, char **argv)
 		die("out of memory");
 
 	while (ok < n) {
-		int fd = client_socket(dst.ss_family, SOCK_STREAM, &o);
+		int r = connect_one(&dst, dlen, &o, &fd, &ns);
 		uint16_t port;
 
-		if (fd < 0)
-			die("socket: %s", errname(-fd));
-		t0 = now_ns();
-		if (connect(fd, (struct sockaddr *)&dst, dlen)) {
-			err = errno;
-			close(fd);
+		if (r < 0)
+			die("socket: %s", errname(-r));
+		if (r) {
+			err = r;
 			errors++;
 			if (++run >= 100)	/* not a passing hiccup */
 				break;
 			continue;
 		}
-		lat += now_ns() - t0;
+		lat += ns;
 		run = 0;
 		port = local_port(fd);
 		close_rst(fd);
@@ -740,7 +751,7 @@ static void *churn_run(void *arg)
 	unsigned long i;
 
 	for (i = 0; !atomic_load(&churn_stop); i++) {
-		uint64_t t0, d;
+		uint64_t d;
 		int fd, e;
 
 		if (ctl->deadline && !(i & 63) && now_ns() >= ctl->deadline)
@@ -748,20 +759,16 @@ static void *churn_run(void *arg)
 		if (ctl->limit &&
 		    atomic_fetch_add(&churn_tries, 1) >= ctl->limit)
 			break;
-		fd = client_socket(ctl->dst.ss_family, SOCK_STREAM, &ctl->o);
-		if (fd < 0) {
-			e = -fd;
+		e = connect_one(&ctl->dst, ctl->dlen, &ctl->o, &fd, &d);
+		if (e < 0) {
+			e = -e;
 			goto error;
 		}
-		t0 = now_ns();
-		if (connect(fd, (struct sockaddr *)&ctl->dst, ctl->dlen)) {
-			e = errno;
-			close(fd);
+		if (e) {
 			if (e == EINTR && atomic_load(&churn_stop))
 				break;
 			goto error;
 		}
-		d = now_ns() - t0;
 		t->connects++;
 		t->sum_ns += d;
 		if (d > t->max_ns)
