@@ -72,7 +72,7 @@ static void tuple_has_no_padding(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sizeof(struct portsel_tuple),
 			offsetofend(struct portsel_tuple, zero));
 	KUNIT_EXPECT_EQ(test, offsetof(struct portsel_tuple, saddr), 8);
-	KUNIT_EXPECT_EQ(test, sizeof(struct portsel_tuple), 48);
+	KUNIT_EXPECT_EQ(test, sizeof(struct portsel_tuple), 56);
 }
 
 static void v4_addresses_fill_the_first_word(struct kunit *test)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * portsel_perturb: the table of RFC 6056 Algorithm 4 counters and the
- * exhaustion marks kept beside it.
+ * portsel_perturb: the table of RFC 6056 Algorithm 4 counters, and the
+ * exhaustion memory's words allocated beside it.
  */
 
 #include <kunit/test.h>
@@ -11,9 +11,6 @@
 
 #include "perturb.h"
 #include "sim.h"
-
-/* The tag of the destination the marks below belong to. */
-#define TAG	0x5eed1e55U
 
 struct increment_case {
 	u32 skipped, rnd, want;
@@ -95,14 +92,14 @@ static void table_has_two_to_the_shift_buckets(struct kunit *test)
 			5);
 	for (i = 0; i < n; i++) {
 		KUNIT_ASSERT_EQ(test, t->count[i], 0);
-		KUNIT_ASSERT_EQ(test, t->full[i], 0);
+		KUNIT_ASSERT_EQ(test, t->mem[i], 0);
 	}
 	t->count[n - 1] = 1;
-	t->full[n - 1] = 1;
+	t->mem[n - 1] = 1;
 
 	portsel_perturb_free(t);
 	KUNIT_EXPECT_NULL(test, t->count);
-	KUNIT_EXPECT_NULL(test, t->full);
+	KUNIT_EXPECT_NULL(test, t->mem);
 }
 
 static const unsigned int bad_shifts[] = { 0, 7, 17, 32 };
@@ -116,10 +113,10 @@ static void init_rejects_other_sizes(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, portsel_perturb_init(&t, shift), -EINVAL);
 	KUNIT_EXPECT_NULL(test, t.count);
-	KUNIT_EXPECT_NULL(test, t.full);
+	KUNIT_EXPECT_NULL(test, t.mem);
 }
 
-/* One bucket's counter and mark move; the other 255 stay zero. */
+/* One bucket's counter moves; the other 255 stay zero. */
 static void updates_stay_in_their_bucket(struct kunit *test)
 {
 	struct portsel_perturb *t = portsel_sim_table(test, 8);
@@ -128,134 +125,13 @@ static void updates_stay_in_their_bucket(struct kunit *test)
 	portsel_perturb_advance(t, 77, 0, 0);
 	portsel_perturb_advance(t, 77, 4, 1);
 	portsel_perturb_advance(t, 77, 0, 7);
-	portsel_perturb_mark_full(t, 77, TAG, 1000);
 
 	KUNIT_EXPECT_EQ(test, t->count[77], 2 + 10 + 16);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 77, TAG, 1000, 10));
 	for (i = 0; i <= t->mask; i++) {
 		if (i == 77)
 			continue;
 		KUNIT_EXPECT_EQ_MSG(test, t->count[i], 0, "bucket %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, t->full[i], 0, "bucket %u", i);
-		KUNIT_EXPECT_FALSE_MSG(test,
-				       portsel_perturb_is_full(t, i, TAG, 1000, 10),
-				       "bucket %u", i);
 	}
-
-	portsel_perturb_clear_full(t, 78, TAG);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 77, TAG, 1000, 10));
-}
-
-struct mark_case {
-	unsigned long when;	/* jiffies of the mark */
-	unsigned long slack;	/* jiffies it may outlast the hold */
-};
-
-static const struct mark_case mark_cases[] = {
-	{ 1000, 0 },		/* even jiffies */
-	{ 1001, 0 },		/* odd jiffies */
-	{ ULONG_MAX - 50, 0 },	/* the hold crosses the jiffies wrap */
-	{ 0xffffffffUL - 50, 0 }, /* ... and the wrap of its low 32 bits */
-	/* with a non-zero tag the word is never 0, even at jiffies 0 */
-	{ 0, 0 },
-};
-
-static void mark_case_desc(const struct mark_case *c, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "marked at jiffies %lu",
-		 c->when);
-}
-
-KUNIT_ARRAY_PARAM(mark, mark_cases, mark_case_desc);
-
-/*
- * A mark taken at T with a hold of H jiffies is honoured for now in
- * [T, T + H) and has expired from T + H on, whatever T is: the hold is
- * what the sysctl says, not a jiffy more on every other tick.
- */
-static void mark_holds_for_exactly_hold_jiffies(struct kunit *test)
-{
-	const struct mark_case *c = test->param_value;
-	const unsigned long hold = 100, end = c->when + hold + c->slack;
-	struct portsel_perturb *t = portsel_sim_table(test, 8);
-
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, c->when, hold));
-	portsel_perturb_mark_full(t, 3, TAG, c->when);
-
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, c->when, hold));
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, end - 1, hold));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, end, hold));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG,
-							 c->when + 10 * hold,
-							 hold));
-}
-
-static void hold_zero_disables_marks(struct kunit *test)
-{
-	struct portsel_perturb *t = portsel_sim_table(test, 8);
-
-	portsel_perturb_mark_full(t, 3, TAG, 1000);
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, 1000, 0));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, 1001, 0));
-	/* the same mark with a hold is honoured */
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, 1001, 10));
-}
-
-static void clear_removes_the_mark(struct kunit *test)
-{
-	struct portsel_perturb *t = portsel_sim_table(test, 8);
-
-	portsel_perturb_mark_full(t, 3, TAG, 1000);
-	KUNIT_ASSERT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, 1000, 100));
-	portsel_perturb_clear_full(t, 3, TAG);
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, 1000, 100));
-	KUNIT_EXPECT_EQ(test, t->full[3], 0);
-
-	/* clearing an unmarked bucket leaves it unmarked */
-	portsel_perturb_clear_full(t, 3, TAG);
-	KUNIT_EXPECT_EQ(test, t->full[3], 0);
-
-	/* and a bucket can be marked again */
-	portsel_perturb_mark_full(t, 3, TAG, 2000);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, 2000, 100));
-}
-
-/*
- * A mark belongs to the destination whose tag it carries: another one
- * hashing to the same bucket is not told its parity is full, and cannot
- * clear the mark either.
- */
-static void mark_belongs_to_its_tag(struct kunit *test)
-{
-	struct portsel_perturb *t = portsel_sim_table(test, 8);
-
-	portsel_perturb_mark_full(t, 3, TAG, 1000);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, 1001, 100));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG + 1, 1001,
-							 100));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, 0, 1001, 100));
-
-	portsel_perturb_clear_full(t, 3, TAG + 1);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG, 1001, 100));
-
-	/* the newest scan owns the bucket's one mark */
-	portsel_perturb_mark_full(t, 3, TAG + 1, 1002);
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 3, TAG, 1003, 100));
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 3, TAG + 1, 1003,
-							100));
-}
-
-/* Tag 0 at a jiffies value ending in 32 zero bits is still a mark. */
-static void mark_of_tag_zero_at_jiffies_zero_counts(struct kunit *test)
-{
-	struct portsel_perturb *t = portsel_sim_table(test, 8);
-
-	portsel_perturb_mark_full(t, 9, 0, 0);
-	KUNIT_EXPECT_NE(test, t->full[9], 0);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 9, 0, 1, 100));
-	/* recorded a jiffy late: the hold may last one jiffy longer */
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(t, 9, 0, 100, 100));
-	KUNIT_EXPECT_FALSE(test, portsel_perturb_is_full(t, 9, 0, 101, 100));
 }
 
 static struct kunit_case perturb_test_cases[] = {
@@ -266,12 +142,6 @@ static struct kunit_case perturb_test_cases[] = {
 			 good_shift_gen_params),
 	KUNIT_CASE_PARAM(init_rejects_other_sizes, bad_shift_gen_params),
 	KUNIT_CASE(updates_stay_in_their_bucket),
-	KUNIT_CASE_PARAM(mark_holds_for_exactly_hold_jiffies,
-			 mark_gen_params),
-	KUNIT_CASE(hold_zero_disables_marks),
-	KUNIT_CASE(clear_removes_the_mark),
-	KUNIT_CASE(mark_belongs_to_its_tag),
-	KUNIT_CASE(mark_of_tag_zero_at_jiffies_zero_counts),
 	{}
 };
 

@@ -8,9 +8,11 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/prandom.h>
+#include <linux/in.h>
 #include <linux/string.h>
 
 #include "hash.h"
+#include "memory.h"
 #include "order.h"
 #include "perturb.h"
 #include "policy.h"
@@ -31,6 +33,7 @@ struct select_env {
 	struct portsel_sim *sim;
 	struct portsel_perturb *table;
 	u32 hint;
+	unsigned long watch;
 	struct portsel_shared sh;
 	struct portsel_tuple tuple;
 	struct portsel_request req;
@@ -49,6 +52,9 @@ static struct select_env *env_new(struct kunit *test,
 	env->table = portsel_sim_table(test, 8);
 	env->sh.table = env->table;
 	env->sh.hint = &env->hint;
+	/* releases watched, as once the netns has met a busy port */
+	env->watch = T0 + PORTSEL_RESALT_PERIOD;
+	env->sh.watch = &env->watch;
 
 	/* 192.0.2.1 -> 198.51.100.7:443 in init_net */
 	portsel_tuple_v4(&env->tuple, 4026531840U, htonl(0xc0000201),
@@ -91,6 +97,18 @@ static u32 env_bucket(const struct select_env *env)
 static u32 env_tag(const struct select_env *env)
 {
 	return portsel_hash_offset(env_hash(env));
+}
+
+/* The memory word of the env's key. */
+static u64 *env_word(const struct select_env *env)
+{
+	return &env->table->mem[env_bucket(env)];
+}
+
+/* Whether the env's key is marked full at @now, for the test's HOLD. */
+static bool env_full(const struct select_env *env, unsigned long now)
+{
+	return portsel_mem_full(*env_word(env), env_tag(env), now, HOLD);
 }
 
 static void set_ports(struct portsel_sim *sim, u32 low, u32 high, u32 step)
@@ -251,7 +269,8 @@ static void reserved_ports_are_never_tried(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, test_bit(reserved[i], env->sim->used));
 }
 
-static const int fatal_errors[] = { -ENOMEM, -ENOBUFS, -EINVAL, -EADDRINUSE };
+static const int fatal_errors[] = { -ENOMEM, -ENOBUFS, -EINVAL, -EADDRINUSE,
+				    -EAGAIN };
 
 static void errno_desc(const int *err, char *desc)
 {
@@ -309,7 +328,7 @@ static void fatal_error_leaves_the_table_alone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.probes, 51);
 	KUNIT_EXPECT_EQ(test, res.port, 0);
 	KUNIT_EXPECT_EQ(test, env->table->count[idx], 0);
-	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+	KUNIT_EXPECT_EQ(test, env->table->mem[idx], 0);
 }
 
 /*
@@ -507,10 +526,8 @@ static void mark_set_after_a_full_preferred_scan(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
 	KUNIT_EXPECT_EQ(test, res.probes, 51);
 	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
-	KUNIT_EXPECT_NE(test, env->table->full[idx], 0);
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
-							env_tag(env), T0,
-							HOLD));
+	KUNIT_EXPECT_NE(test, env->table->mem[idx], 0);
+	KUNIT_EXPECT_TRUE(test, env_full(env, T0));
 }
 
 /*
@@ -551,10 +568,7 @@ static void mark_expires_after_the_hold(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
 	KUNIT_EXPECT_EQ(test, res.probes, 51);
 	/* the new mark runs from the new scan */
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
-							env_tag(env),
-							T0 + 3 * HOLD - 1,
-							HOLD));
+	KUNIT_EXPECT_TRUE(test, env_full(env, T0 + 3 * HOLD - 1));
 }
 
 /* Taking a preferred port again, after the hold, clears the mark. */
@@ -565,13 +579,13 @@ static void preferred_port_taken_clears_the_mark(struct kunit *test)
 	u32 idx = env_bucket(env);
 
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
-	KUNIT_ASSERT_NE(test, env->table->full[idx], 0);
+	KUNIT_ASSERT_NE(test, env->table->mem[idx], 0);
 	__clear_bit(40050, env->sim->used);
 
 	env->req.now = T0 + 2 * HOLD;
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
 	KUNIT_EXPECT_EQ(test, res.port, 40050);
-	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+	KUNIT_EXPECT_EQ(test, portsel_mem_stamp(env->table->mem[idx]), 0);
 }
 
 /*
@@ -592,7 +606,7 @@ static void marked_bucket_still_finds_a_freed_preferred_port(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
 	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
 	KUNIT_EXPECT_EQ(test, res.port, 40050);
-	KUNIT_EXPECT_EQ(test, env->table->full[idx], 0);
+	KUNIT_EXPECT_EQ(test, portsel_mem_stamp(env->table->mem[idx]), 0);
 }
 
 /* hold 0: no memory, every connect pays for the whole scan. */
@@ -652,9 +666,7 @@ static void mark_spares_other_destinations_in_the_bucket(struct kunit *test)
 	u16 dport;
 
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
-	KUNIT_ASSERT_TRUE(test, portsel_perturb_is_full(env->table, idx,
-							env_tag(env), T0,
-							HOLD));
+	KUNIT_ASSERT_TRUE(test, env_full(env, T0));
 
 	/* the same table; a destination port that lands in the same bucket */
 	other->table = env->table;
@@ -673,9 +685,246 @@ static void mark_spares_other_destinations_in_the_bucket(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.probes, 1);
 	KUNIT_EXPECT_EQ(test, res.port % 2, 0);
 	/* and the first destination's mark stands */
-	KUNIT_EXPECT_TRUE(test, portsel_perturb_is_full(env->table, idx,
-							env_tag(env), T0 + 1,
-							HOLD));
+	KUNIT_EXPECT_TRUE(test, env_full(env, T0 + 1));
+}
+
+/*
+ * What the release hook does for a port of the env's key: the port is
+ * free in the simulated space, then the key's word is told.
+ */
+static void env_release(struct select_env *env, u16 port)
+{
+	__clear_bit(port, env->sim->used);
+	portsel_mem_released(env_word(env), env_tag(env), port,
+			     portsel_port_preferred(&env->req.range, port));
+}
+
+/*
+ * A freed preferred port is seen at once: the mark ends, and the next
+ * connect takes that very port at its first try.
+ */
+static void release_clears_the_mark_and_hints(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u32 idx = env_bucket(env);
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	env_release(env, 40062);
+	KUNIT_EXPECT_FALSE(test, env_full(env, T0 + 1));
+
+	env->req.now = T0 + 1;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, 40062);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_TRUE(test, res.hinted);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	/* the hint is used up; the parity is full again, found by a scan */
+	KUNIT_EXPECT_EQ(test, portsel_mem_hint(*env_word(env), env_tag(env)), 0);
+}
+
+/*
+ * reserve_odd: fill the even half, fail, close everything, refill: the
+ * whole even half comes back at once, and no connect fails on the way.
+ */
+static void reserve_odd_refill_gets_the_whole_half(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40099, true);
+	struct portsel_result res;
+	u32 round, n, port;
+
+	env->req.hold = HOLD;
+	for (round = 0; round < 3; round++) {
+		for (n = 0; n < 50; n++)
+			KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+		KUNIT_EXPECT_EQ(test, portsel_sim_used(env->sim, &env->req.range,
+						       true), 50);
+		for (port = 40000; port < 40100; port += 2)
+			env_release(env, port);
+		env->req.now++;
+	}
+}
+
+/*
+ * The property the memory promises: with reserve_odd, connect() fails only
+ * while every even port really is taken. Random connects and releases of
+ * a 10-port parity, every release told, over a clock that runs through
+ * several holds.
+ */
+static void reserve_odd_fails_only_when_full(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40019, true);
+	struct portsel_result res;
+	u32 i, fails = 0, used;
+	int err;
+
+	env->req.hold = HOLD;
+	for (i = 0; i < 4000; i++) {
+		env->req.now = T0 + i / 8;
+		if (prandom_u32_state(&env->rnd) % 3) {
+			err = env_choose(env, &res);
+			used = portsel_sim_used(env->sim, &env->req.range, true);
+			if (err) {
+				KUNIT_ASSERT_EQ(test, err, -EADDRNOTAVAIL);
+				KUNIT_ASSERT_EQ_MSG(test, used, 10, "step %u", i);
+				fails++;
+			} else {
+				KUNIT_ASSERT_EQ(test, res.port % 2, 0);
+			}
+		} else {
+			u16 port = 40000 + 2 * (prandom_u32_state(&env->rnd) % 10);
+
+			if (test_bit(port, env->sim->used))
+				env_release(env, port);
+		}
+	}
+	/* the run did reach the full state often */
+	KUNIT_EXPECT_GT(test, fails, 10);
+}
+
+/* A hint outside the range (the netns range moved) is not tried. */
+static void hint_outside_the_range_is_not_tried(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
+					 40099, false);
+	struct portsel_result res;
+
+	env->req.hold = HOLD;
+	env_release(env, 40200);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_FALSE(test, res.hinted);
+	KUNIT_EXPECT_GE(test, res.port, 40000);
+	KUNIT_EXPECT_LE(test, res.port, 40099);
+}
+
+/* Each part of the key keeps a mark to connects with that same part. */
+enum key_part { KEY_LOW, KEY_HIGH, KEY_PROTO, KEY_DEV, KEY_RESERVE_ODD };
+
+static void key_part_desc(const enum key_part *k, char *desc)
+{
+	static const char *const names[] = {
+		"range low", "range high", "protocol", "device", "reserve_odd",
+	};
+
+	strscpy(desc, names[*k], KUNIT_PARAM_DESC_SIZE);
+}
+
+static const enum key_part key_parts[] = {
+	KEY_LOW, KEY_HIGH, KEY_PROTO, KEY_DEV, KEY_RESERVE_ODD,
+};
+
+KUNIT_ARRAY_PARAM(key_part, key_parts, key_part_desc);
+
+static void env_key(struct select_env *env, u8 proto, int dev)
+{
+	portsel_tuple_scope(&env->tuple, proto, dev, env->req.range.low,
+			    env->req.range.high, env->req.reserve_odd);
+}
+
+static void mark_keys_isolate(struct kunit *test)
+{
+	enum key_part k = *(const enum key_part *)test->param_value;
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+	u8 proto = IPPROTO_TCP;
+	int dev = 0;
+
+	env_key(env, proto, dev);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	__clear_bit(res.port, env->sim->used);
+	env->req.now = T0 + 1;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_ASSERT_TRUE(test, res.skipped_scan);
+	__clear_bit(res.port, env->sim->used);
+
+	switch (k) {
+	case KEY_LOW:
+		/* 39998 is busy too: the same 50 free, and one more busy */
+		__set_bit(39998, env->sim->used);
+		env->req.range.low = 39998;
+		break;
+	case KEY_HIGH:
+		env->req.range.high = 40097;
+		break;
+	case KEY_PROTO:
+		proto = IPPROTO_DCCP;
+		break;
+	case KEY_DEV:
+		dev = 3;
+		break;
+	case KEY_RESERVE_ODD:
+		env->req.reserve_odd = true;
+		break;
+	}
+	env_key(env, proto, dev);
+	/* a key of its own: no mark, so the scan is paid again */
+	KUNIT_EXPECT_NE(test, env_choose(env, &res), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_GE(test, res.probes, 49);
+}
+
+/*
+ * A release during a scan, of a port the scan already found busy, rewrites
+ * the word: the scan does not mark a parity that is no longer full.
+ */
+static void release_during_scan(struct portsel_sim *sim, u16 port)
+{
+	struct select_env *env = sim->arg;
+
+	if (sim->tries == 10) {
+		sim->before_try = NULL;
+		env_release(env, 40000 + 2 * ((env_tag(env) % 100) / 2));
+	}
+}
+
+static void release_during_a_scan_prevents_the_mark(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+
+	env->sim->before_try = release_during_scan;
+	env->sim->arg = env;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, 50);
+	KUNIT_EXPECT_FALSE(test, env_full(env, T0));
+	/* the next connect takes the released port */
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+	KUNIT_EXPECT_TRUE(test, res.hinted);
+}
+
+/*
+ * Releases not yet watched: the first busy port of the scan is probed
+ * before the watch is raised, so a release of it may go untold. The scan
+ * probes it again before marking, and finds it free.
+ */
+static void release_unseen(struct portsel_sim *sim, u16 port)
+{
+	u16 first = *(u16 *)sim->arg;
+
+	if (sim->tries == 1)
+		*(u16 *)sim->arg = port;
+	else if (sim->tries == 2)
+		__clear_bit(first, sim->used);
+}
+
+static void unwatched_first_port_is_probed_again(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+	u16 first = 0;
+
+	env->watch = T0;
+	env->sim->before_try = release_unseen;
+	env->sim->arg = &first;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, first);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+	KUNIT_EXPECT_TRUE(test, portsel_watching(&env->watch, T0));
+	KUNIT_EXPECT_FALSE(test, env_full(env, T0));
 }
 
 /* "kernel" is not portsel's to choose: refused, nothing tried. */
@@ -716,6 +965,13 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE(hold_zero_scans_every_time),
 	KUNIT_CASE(reserve_odd_mark_fails_fast),
 	KUNIT_CASE(mark_spares_other_destinations_in_the_bucket),
+	KUNIT_CASE(release_clears_the_mark_and_hints),
+	KUNIT_CASE(reserve_odd_refill_gets_the_whole_half),
+	KUNIT_CASE(reserve_odd_fails_only_when_full),
+	KUNIT_CASE(hint_outside_the_range_is_not_tried),
+	KUNIT_CASE_PARAM(mark_keys_isolate, key_part_gen_params),
+	KUNIT_CASE(release_during_a_scan_prevents_the_mark),
+	KUNIT_CASE(unwatched_first_port_is_probed_again),
 	KUNIT_CASE(kernel_policy_is_refused),
 	{}
 };

@@ -24,6 +24,8 @@ static int portsel_sim_try(void *ctx, u16 port)
 	struct portsel_sim *sim = ctx;
 
 	sim->tries++;
+	if (sim->before_try)
+		sim->before_try(sim, port);
 	if (sim->fail_err && port == sim->fail_port)
 		return sim->fail_err;
 	if (__test_and_set_bit(port, sim->used))

@@ -20,6 +20,9 @@ struct portsel_sim {
 	u32 tries;			/* try_port calls so far */
 	int fail_err;			/* when non-zero, try_port ... */
 	u16 fail_port;			/* ... returns it for this port */
+	/* when set, called before each try: another CPU's doing meanwhile */
+	void (*before_try)(struct portsel_sim *sim, u16 port);
+	void *arg;			/* for before_try */
 };
 
 extern const struct portsel_probe_ops portsel_sim_ops;

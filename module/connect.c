@@ -17,18 +17,18 @@
 #include <linux/siphash.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_timewait_sock.h>
 #include <net/ip.h>
 
 #include "connect.h"
 #include "hook.h"
 #include "netns.h"
+#include "memory.h"
 #include "perturb.h"
 #include "select.h"
 #include "stats.h"
 #include "portsel_trace.h"
-
-/* The kernel re-salts its port hash every 10 s; even-first does the same. */
-#define PORTSEL_RESALT_PERIOD	(10 * HZ)
 
 static siphash_key_t portsel_key __read_mostly;
 static struct portsel_perturb portsel_table;
@@ -38,6 +38,7 @@ struct portsel_try {
 	struct sock *sk;
 	u64 port_offset;
 	portsel_check_t check;
+	int net_lo, net_hi;	/* the netns range the order was made for */
 };
 
 static bool portsel_try_reserved(void *arg, u16 port)
@@ -47,11 +48,20 @@ static bool portsel_try_reserved(void *arg, u16 port)
 	return inet_is_local_reserved_port(sock_net(t->sk), port);
 }
 
+/*
+ * Should the netns range change under a connect, the kernel would ignore a
+ * pin outside the new range and scan all of it on every later try; each
+ * try checks first, and the caller lets the kernel choose once instead.
+ */
 static int portsel_try_port(void *arg, u16 port)
 {
 	struct portsel_try *t = arg;
 	struct inet_sock *inet = inet_sk(t->sk);
+	int lo, hi;
 
+	inet_get_local_port_range(sock_net(t->sk), &lo, &hi);
+	if (lo != t->net_lo || hi != t->net_hi)
+		return -EAGAIN;
 	inet->local_port_range.lo = port;
 	inet->local_port_range.hi = port;
 	return portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
@@ -63,19 +73,37 @@ static const struct portsel_probe_ops portsel_socket_ops = {
 	.try_port = portsel_try_port,
 };
 
-static void portsel_tuple_of(struct portsel_tuple *tuple, struct sock *sk)
+/*
+ * The key of a socket, or of a TIME_WAIT socket: its addresses, port space,
+ * device and the effective range, here @range.
+ */
+static void portsel_tuple_of(struct portsel_tuple *tuple,
+			     const struct sock_common *skc, struct net *net,
+			     u8 proto, const struct portsel_range *range,
+			     bool reserve_odd)
 {
-	u32 netns = sock_net(sk)->ns.inum;
+	u32 netns = net->ns.inum;
 
 #if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6) {
-		portsel_tuple_v6(tuple, netns, &sk->sk_v6_rcv_saddr,
-				 &sk->sk_v6_daddr, sk->sk_dport);
-		return;
-	}
+	if (skc->skc_family == AF_INET6)
+		portsel_tuple_v6(tuple, netns, &skc->skc_v6_rcv_saddr,
+				 &skc->skc_v6_daddr, skc->skc_dport);
+	else
 #endif
-	portsel_tuple_v4(tuple, netns, sk->sk_rcv_saddr, sk->sk_daddr,
-			 sk->sk_dport);
+		portsel_tuple_v4(tuple, netns, skc->skc_rcv_saddr,
+				 skc->skc_daddr, skc->skc_dport);
+	portsel_tuple_scope(tuple, proto, skc->skc_bound_dev_if, range->low,
+			    range->high, reserve_odd);
+}
+
+/* The netns range narrowed by a socket's IP_LOCAL_PORT_RANGE. */
+static void portsel_range_of(struct net *net, u16 sk_lo, u16 sk_hi,
+			     struct portsel_range *r, int *net_lo, int *net_hi)
+{
+	inet_get_local_port_range(net, net_lo, net_hi);
+	r->low = *net_lo;
+	r->high = *net_hi;
+	portsel_range_narrow(r, sk_lo, sk_hi);
 }
 
 /**
@@ -107,10 +135,11 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	struct portsel_shared sh = {
 		.table = &portsel_table,
 		.hint = &pn->hint,
+		.watch = &pn->watch,
 	};
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
-	int lo, hi, err;
+	int err;
 
 	req.policy = READ_ONCE(pn->policy);
 	if (inet->inet_num || req.policy == PORTSEL_KERNEL)
@@ -118,13 +147,11 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 
 	sk_lo = inet->local_port_range.lo;
 	sk_hi = inet->local_port_range.hi;
-	inet_get_local_port_range(net, &lo, &hi);
-	req.range.low = lo;
-	req.range.high = hi;
-	portsel_range_narrow(&req.range, sk_lo, sk_hi);
+	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
 
-	portsel_tuple_of(&tuple, sk);
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
+	portsel_tuple_of(&tuple, &sk->__sk_common, net, sk->sk_protocol,
+			 &req.range, req.reserve_odd);
 	req.tuple = &tuple;
 	req.key = &portsel_key;
 	req.now = jiffies;
@@ -136,19 +163,123 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 
 	inet->local_port_range.lo = sk_lo;
 	inet->local_port_range.hi = sk_hi;
+	/* the netns range changed under us: the kernel chooses, once */
+	if (err == -EAGAIN)
+		err = portsel_hook_call_orig(death_row, sk, port_offset, check);
 
 	/*
 	 * Report the port the socket holds: should the netns range change
 	 * under us, the kernel may have ignored the pin and chosen another.
 	 */
-	if (!err)
-		res.port = inet->inet_num;
+	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
 			      err);
 	trace_portsel_select(sk->sk_family, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;
+}
+
+/*
+ * Is the 4-tuple of a released port still in the established hash? Then
+ * the port is not free for this destination: a TIME_WAIT socket took it
+ * over from the closing one, or a connect recycled the TIME_WAIT one.
+ */
+static bool portsel_still_hashed(struct net *net,
+				 struct inet_hashinfo *hashinfo,
+				 const struct sock_common *skc)
+{
+	int dif = skc->skc_bound_dev_if;
+	struct sock *found;
+
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&skc->skc_v6_daddr))
+		found = __inet6_lookup_established(net, hashinfo,
+						   &skc->skc_v6_daddr,
+						   skc->skc_dport,
+						   &skc->skc_v6_rcv_saddr,
+						   skc->skc_num, dif, 0);
+	else
+#endif
+		found = __inet_lookup_established(net, hashinfo,
+						  skc->skc_daddr,
+						  skc->skc_dport,
+						  skc->skc_rcv_saddr,
+						  skc->skc_num, dif, 0);
+	rcu_read_unlock();
+	if (found)
+		sock_gen_put(found);
+	return found;
+}
+
+/*
+ * A port given back (a socket's, or a dying TIME_WAIT socket's): tell its
+ * key's memory word. Costs one read of the netns' watch unless a scan of
+ * the netns met a busy port in the last epoch. A TIME_WAIT socket no
+ * longer knows its IP_LOCAL_PORT_RANGE: its release is told to the key of
+ * the netns range, and a narrower socket's mark waits for its hold.
+ */
+static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
+			     const struct sock_common *skc, u8 proto,
+			     u16 sk_lo, u16 sk_hi)
+{
+	struct portsel_net *pn = portsel_net(net);
+	struct portsel_tuple tuple;
+	struct portsel_range r;
+	unsigned long now;
+	u16 port = skc->skc_num;
+	int lo, hi;
+	u64 hash;
+
+	/* pairs with portsel_watch(): the port is unhashed before this */
+	smp_mb();
+	now = jiffies;
+	if (!portsel_watching(&pn->watch, now))
+		return;
+
+	portsel_range_of(net, sk_lo, sk_hi, &r, &lo, &hi);
+	if (port < r.low || port > r.high)
+		return;
+	if (portsel_still_hashed(net, hashinfo, skc))
+		return;
+
+	portsel_tuple_of(&tuple, skc, net, proto, &r,
+			 READ_ONCE(pn->reserve_odd));
+	tuple.salt = now / PORTSEL_RESALT_PERIOD;
+	hash = portsel_hash(&tuple, &portsel_key);
+	portsel_mem_released(&portsel_table.mem[portsel_perturb_index(&portsel_table, hash)],
+			     portsel_hash_offset(hash), port,
+			     portsel_port_preferred(&r, port));
+}
+
+/**
+ * portsel_connect_released_sock - a TCP or DCCP socket gives its port back
+ * @sk: the socket, at the entry of inet_put_port()
+ */
+void portsel_connect_released_sock(struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	portsel_released(sock_net(sk), tcp_or_dccp_get_hashinfo(sk),
+			 &sk->__sk_common, sk->sk_protocol,
+			 inet->local_port_range.lo, inet->local_port_range.hi);
+}
+
+/**
+ * portsel_connect_released_tw - a TIME_WAIT socket gives its port back
+ * @tw: the socket, at the entry of inet_twsk_bind_unhash()
+ * @hashinfo: its protocol's hash tables
+ */
+void portsel_connect_released_tw(struct inet_timewait_sock *tw,
+				 struct inet_hashinfo *hashinfo)
+{
+	struct net *net = twsk_net(tw);
+	u8 proto = hashinfo == net->ipv4.tcp_death_row.hashinfo ?
+		   IPPROTO_TCP : IPPROTO_DCCP;
+
+	portsel_released(net, hashinfo, &tw->__tw_common, proto, 0, 0);
 }
 
 int portsel_connect_init(unsigned int perturb_shift)

@@ -4,6 +4,7 @@
 
 #include <linux/types.h>
 
+struct inet_hashinfo;
 struct inet_timewait_death_row;
 struct inet_timewait_sock;
 struct sock;
@@ -15,6 +16,10 @@ typedef int (*portsel_check_t)(struct inet_timewait_death_row *death_row,
 
 int portsel_connect(struct inet_timewait_death_row *death_row,
 		    struct sock *sk, u64 port_offset, portsel_check_t check);
+
+void portsel_connect_released_sock(struct sock *sk);
+void portsel_connect_released_tw(struct inet_timewait_sock *tw,
+				 struct inet_hashinfo *hashinfo);
 
 int portsel_connect_init(unsigned int perturb_shift);
 void portsel_connect_exit(void);

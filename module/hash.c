@@ -33,3 +33,14 @@ void portsel_tuple_v6(struct portsel_tuple *t, u32 netns,
 	t->saddr = *saddr;
 	t->daddr = *daddr;
 }
+
+/* The rest of the key: port space, device, effective range, reserve_odd. */
+void portsel_tuple_scope(struct portsel_tuple *t, u8 proto, int dev,
+			 u16 low, u16 high, bool reserve_odd)
+{
+	t->proto = proto;
+	t->dev = dev;
+	t->low = low;
+	t->high = high;
+	t->reserve_odd = reserve_odd;
+}

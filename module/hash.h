@@ -7,10 +7,15 @@
 #include <linux/types.h>
 
 /*
- * What the keyed hash of a connect() covers. IPv4 addresses sit in the
- * first word of the in6_addr; the family keeps them apart from IPv6 ones.
- * Laid out without holes and aligned for siphash(), so the hash sees only
- * the fields, never stale padding.
+ * What the keyed hash of a connect() covers: everything that decides which
+ * of its ports are free. The port space (the protocol's hash tables), the
+ * bound device (an l3mdev or the socket's own, which also carries an IPv6
+ * scope) and the effective range join the addresses, so that even-first's
+ * memory of a full parity, keyed by this hash, never speaks for another
+ * socket. IPv4 addresses sit in the first word of the in6_addr; the
+ * family keeps them apart from IPv6 ones. Laid out without holes and
+ * aligned for siphash(), so the hash sees only the fields, never stale
+ * padding.
  */
 struct portsel_tuple {
 	u32 netns;		/* net->ns.inum */
@@ -19,7 +24,12 @@ struct portsel_tuple {
 	struct in6_addr saddr;
 	struct in6_addr daddr;
 	u32 salt;		/* re-salt epoch, 0 for none */
-	u32 zero;
+	s32 dev;		/* sk_bound_dev_if */
+	u16 low;		/* the effective range */
+	u16 high;
+	u8 proto;		/* IPPROTO_TCP or IPPROTO_DCCP */
+	u8 reserve_odd;
+	u16 zero;
 } __aligned(SIPHASH_ALIGNMENT);
 
 void portsel_tuple_v4(struct portsel_tuple *t, u32 netns, __be32 saddr,
@@ -27,6 +37,8 @@ void portsel_tuple_v4(struct portsel_tuple *t, u32 netns, __be32 saddr,
 void portsel_tuple_v6(struct portsel_tuple *t, u32 netns,
 		      const struct in6_addr *saddr,
 		      const struct in6_addr *daddr, __be16 dport);
+void portsel_tuple_scope(struct portsel_tuple *t, u8 proto, int dev,
+			 u16 low, u16 high, bool reserve_odd);
 
 /*
  * The table index comes from the low bits and the start offset from the

@@ -189,3 +189,86 @@ void portsel_hook_remove(void)
 	synchronize_srcu(&portsel_hook_srcu);
 	synchronize_rcu_tasks();
 }
+
+/*
+ * Releases of ports, for even-first's memory: inet_put_port() (a TCP or
+ * DCCP socket gives its port back) and inet_twsk_bind_unhash() (a
+ * TIME_WAIT socket does). A plain ftrace_ops: it only looks at the
+ * arguments, and coexists with any other user of these functions.
+ */
+static unsigned long portsel_put_port_addr __read_mostly;
+static unsigned long portsel_tw_unhash_addr __read_mostly;
+
+static void notrace portsel_release_thunk(unsigned long ip,
+					  unsigned long parent_ip,
+					  struct ftrace_ops *op,
+					  struct ftrace_regs *fregs)
+{
+	/*
+	 * x86_64 with DYNAMIC_FTRACE_WITH_ARGS saves the argument registers
+	 * in every ftrace_regs, not only with FTRACE_OPS_FL_SAVE_REGS.
+	 */
+	struct pt_regs *regs = &fregs->regs;
+
+	if (ip == portsel_put_port_addr)
+		portsel_connect_released_sock((struct sock *)regs->di);
+	else if (ip == portsel_tw_unhash_addr)
+		portsel_connect_released_tw((struct inet_timewait_sock *)regs->di,
+					    (struct inet_hashinfo *)regs->si);
+}
+
+static struct ftrace_ops portsel_release_ops = {
+	.func	= portsel_release_thunk,
+	.flags	= FTRACE_OPS_FL_RECURSION,
+};
+
+/**
+ * portsel_release_hook_install - start watching port releases
+ *
+ * Return: 0, or the error from kprobes or ftrace.
+ */
+int portsel_release_hook_install(void)
+{
+	static const char *const names[] = {
+		"inet_put_port", "inet_twsk_bind_unhash",
+	};
+	unsigned long addr[ARRAY_SIZE(names)];
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		addr[i] = portsel_lookup(names[i]);
+		if (IS_ERR_VALUE(addr[i])) {
+			err = addr[i];
+			pr_err("cannot resolve %s: %d\n", names[i], err);
+			goto err_filter;
+		}
+		err = ftrace_set_filter_ip(&portsel_release_ops, addr[i], 0, 0);
+		if (err) {
+			pr_err("%s is not traceable: %d\n", names[i], err);
+			goto err_filter;
+		}
+	}
+	portsel_put_port_addr = addr[0];
+	portsel_tw_unhash_addr = addr[1];
+
+	err = register_ftrace_function(&portsel_release_ops);
+	if (err) {
+		pr_err("cannot trace port releases: %d\n", err);
+		goto err_filter;
+	}
+	return 0;
+
+err_filter:
+	ftrace_free_filter(&portsel_release_ops);
+	return err;
+}
+
+/*
+ * Stop watching. For ops in module data ftrace waits, before returning,
+ * until no CPU can be in the callback (it runs with preemption off).
+ */
+void portsel_release_hook_remove(void)
+{
+	WARN_ON(unregister_ftrace_function(&portsel_release_ops));
+	ftrace_free_filter(&portsel_release_ops);
+}

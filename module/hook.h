@@ -11,4 +11,7 @@ int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 int portsel_hook_install(void);
 void portsel_hook_remove(void);
 
+int portsel_release_hook_install(void);
+void portsel_release_hook_remove(void);
+
 #endif /* _PORTSEL_HOOK_H */

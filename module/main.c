@@ -37,14 +37,19 @@ static int __init portsel_init(void)
 	err = portsel_netns_init();
 	if (err)
 		goto err_connect;
-	err = portsel_hook_install();
+	err = portsel_release_hook_install();
 	if (err)
 		goto err_netns;
+	err = portsel_hook_install();
+	if (err)
+		goto err_release;
 
 	pr_info("loaded, version %s, perturbation table 2^%u\n",
 		PORTSEL_VERSION, perturb_shift);
 	return 0;
 
+err_release:
+	portsel_release_hook_remove();
 err_netns:
 	portsel_netns_exit();
 err_connect:
@@ -55,6 +60,7 @@ err_connect:
 static void __exit portsel_exit(void)
 {
 	portsel_hook_remove();
+	portsel_release_hook_remove();
 	portsel_netns_exit();
 	portsel_connect_exit();
 }

@@ -7,6 +7,7 @@
  * would be shared by every netns (and WARNs when registered in a child).
  */
 
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -152,6 +153,7 @@ static int __net_init portsel_net_init(struct net *net)
 	pn->reserve_odd = 0;
 	pn->exhaust_hold_ms = 1000;
 	pn->hint = 0;
+	pn->watch = jiffies;
 
 	err = portsel_stats_init(net, pn);
 	if (err)

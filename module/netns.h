@@ -9,8 +9,11 @@
 struct ctl_table_header;
 struct portsel_cpu_stats;
 
-/* Longest exhaustion hold accepted, in ms. */
-#define PORTSEL_EXHAUST_HOLD_MAX	60000
+/*
+ * Longest exhaustion hold accepted, in ms: the re-salt period, which a
+ * mark never outlives (its key changes with the salt).
+ */
+#define PORTSEL_EXHAUST_HOLD_MAX	10000
 
 /*
  * Per-netns state. The knobs are read on the connect path with READ_ONCE()
@@ -21,6 +24,7 @@ struct portsel_net {
 	unsigned int reserve_odd;	/* 0 or 1 */
 	unsigned int exhaust_hold_ms;	/* 0 disables the exhaustion memory */
 	u32 hint;			/* sequential's counter */
+	unsigned long watch;		/* releases watched until (jiffies) */
 	struct portsel_cpu_stats __percpu *stats;
 	struct ctl_table_header *sysctl;
 };

@@ -32,4 +32,10 @@ void portsel_order_init(struct portsel_order *o, enum portsel_policy policy,
 			bool reserve_odd, bool skip_preferred);
 bool portsel_order_next(struct portsel_order *o, u16 *port);
 
+/* The pass the port produced last belongs to: 0 or 1. */
+static inline unsigned int portsel_order_pass(const struct portsel_order *o)
+{
+	return o->cur;
+}
+
 #endif /* _PORTSEL_ORDER_H */

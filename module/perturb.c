@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The perturbation table and the exhaustion memory beside it.
+ * The perturbation table, and the exhaustion memory's words beside it.
  */
 
 #include <linux/errno.h>
@@ -31,8 +31,8 @@ int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift)
 	t->count = kvcalloc(n, sizeof(*t->count), GFP_KERNEL);
 	if (!t->count)
 		return -ENOMEM;
-	t->full = kvcalloc(n, sizeof(*t->full), GFP_KERNEL);
-	if (!t->full)
+	t->mem = kvcalloc(n, sizeof(*t->mem), GFP_KERNEL);
+	if (!t->mem)
 		goto err_free_count;
 	t->mask = n - 1;
 	return 0;
@@ -45,9 +45,9 @@ err_free_count:
 
 void portsel_perturb_free(struct portsel_perturb *t)
 {
-	kvfree(t->full);
+	kvfree(t->mem);
 	kvfree(t->count);
-	t->full = NULL;
+	t->mem = NULL;
 	t->count = NULL;
 }
 
@@ -71,48 +71,4 @@ void portsel_perturb_advance(struct portsel_perturb *t, u32 idx, u32 skipped,
 {
 	WRITE_ONCE(t->count[idx], READ_ONCE(t->count[idx]) +
 		   portsel_perturb_increment(skipped, rnd));
-}
-
-static u64 portsel_mark(u32 tag, unsigned long now)
-{
-	u64 mark = (u64)tag << 32 | (u32)now;
-
-	/* 0 means "no mark": a scan at that instant is recorded a jiffy late */
-	return mark ?: 1;
-}
-
-void portsel_perturb_mark_full(struct portsel_perturb *t, u32 idx, u32 tag,
-			       unsigned long now)
-{
-	WRITE_ONCE(t->full[idx], portsel_mark(tag, now));
-}
-
-/* Only the destination that set a mark clears it. */
-void portsel_perturb_clear_full(struct portsel_perturb *t, u32 idx, u32 tag)
-{
-	u64 mark = READ_ONCE(t->full[idx]);
-
-	if (mark && mark >> 32 == tag)
-		WRITE_ONCE(t->full[idx], 0);
-}
-
-/**
- * portsel_perturb_is_full - is this destination's preferred parity known full?
- * @t: the table
- * @idx: the bucket
- * @tag: the destination's tag
- * @now: jiffies
- * @hold: how long a mark holds, in jiffies (below 2^31); 0 disables the memory
- *
- * Return: true from the mark's jiffy up to, not including, @hold later.
- */
-bool portsel_perturb_is_full(const struct portsel_perturb *t, u32 idx,
-			     u32 tag, unsigned long now, unsigned long hold)
-{
-	u64 mark = READ_ONCE(t->full[idx]);
-
-	if (!hold || !mark || mark >> 32 != tag)
-		return false;
-	/* u32 arithmetic: the age is right across the jiffies wrap */
-	return (u32)now - (u32)mark < hold;
 }

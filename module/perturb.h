@@ -3,7 +3,6 @@
 #define _PORTSEL_PERTURB_H
 
 #include <linux/compiler.h>
-#include <linux/jiffies.h>
 #include <linux/types.h>
 
 #define PORTSEL_PERTURB_SHIFT_MIN	8
@@ -11,19 +10,14 @@
 
 /*
  * RFC 6056 Algorithm 4's table of counters, one per hash bucket, and beside
- * it the exhaustion memory: when even-first found every preferred-parity
- * port of the range busy, one word saying for whom and when: the tuple's
- * tag (32 hash bits the index does not use) above the low 32 bits of
- * jiffies; 0 means "no mark". The tag keeps a mark to the destination that
- * set it: another one sharing the bucket neither sees nor clears it.
- * Both arrays are read and written without locks, as the kernel's own
- * table_perturb is: a lost update costs a little spread or one more scan,
- * never a wrong port.
+ * it even-first's exhaustion memory, one word per bucket (memory.h). Both
+ * are read and written without locks: a lost counter update costs a little
+ * spread, never a wrong port; the memory's words change only by cmpxchg.
  */
 struct portsel_perturb {
 	u32 mask;
 	u32 *count;
-	u64 *full;
+	u64 *mem;
 };
 
 int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift);
@@ -38,11 +32,5 @@ static inline u32 portsel_perturb_index(const struct portsel_perturb *t,
 u32 portsel_perturb_increment(u32 skipped, u32 rnd);
 void portsel_perturb_advance(struct portsel_perturb *t, u32 idx, u32 skipped,
 			     u32 rnd);
-
-void portsel_perturb_mark_full(struct portsel_perturb *t, u32 idx, u32 tag,
-			       unsigned long now);
-void portsel_perturb_clear_full(struct portsel_perturb *t, u32 idx, u32 tag);
-bool portsel_perturb_is_full(const struct portsel_perturb *t, u32 idx,
-			     u32 tag, unsigned long now, unsigned long hold);
 
 #endif /* _PORTSEL_PERTURB_H */

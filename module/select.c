@@ -4,6 +4,7 @@
  */
 
 #include <linux/errno.h>
+#include <linux/jiffies.h>
 
 #include "select.h"
 
@@ -40,50 +41,232 @@ int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 	return -EADDRNOTAVAIL;
 }
 
+/**
+ * portsel_watching - are the netns' port releases being watched?
+ * @watch: until when they are (jiffies)
+ * @now: jiffies
+ *
+ * Return: true while a release must update even-first's memory.
+ */
+bool portsel_watching(const unsigned long *watch, unsigned long now)
+{
+	return time_before(now, READ_ONCE(*watch));
+}
+
+/*
+ * Start watching releases: from here on, each release of a port in the
+ * netns rewrites its key's memory word, for a whole epoch (the longest a
+ * word means anything). Written at most once per half epoch, so the
+ * netns' line stays read-mostly. The barrier pairs with the one in the
+ * release path, after the port is unhashed and before the watch is read:
+ * either the release sees the watch and rewrites the word, or every probe
+ * made after this sees its port free.
+ */
+static void portsel_watch(unsigned long *watch, unsigned long now)
+{
+	if (time_before(READ_ONCE(*watch), now + PORTSEL_RESALT_PERIOD / 2))
+		WRITE_ONCE(*watch, now + PORTSEL_RESALT_PERIOD);
+	/* the watch before our probes; see the release path's barrier */
+	smp_mb();
+}
+
+/* What one even-first connect knows of its key's memory word. */
+struct portsel_ef {
+	u64 *word;		/* NULL while the memory is off */
+	u64 seen;		/* the word as last read or written by us */
+	u32 tag;
+	bool markable;		/* no release since @seen was read */
+	bool watched;		/* releases are watched for our probes */
+	bool full;		/* the preferred parity was found busy */
+	u16 unwatched;		/* the busy port probed before they were */
+	u16 tried;		/* the hint, once tried */
+};
+
+static int portsel_ef_try(struct portsel_ef *ef, struct portsel_request *req,
+			  struct portsel_shared *sh,
+			  const struct portsel_probe_ops *ops, void *ctx,
+			  struct portsel_result *res, u16 port)
+{
+	int err;
+
+	res->probes++;
+	err = ops->try_port(ctx, port);
+	if (!err) {
+		res->port = port;
+	} else if (err == -EADDRNOTAVAIL && !ef->watched) {
+		/*
+		 * The first busy port: from now on this scan may end in a
+		 * mark, so releases must be seen. This port was probed before
+		 * they were, and is probed again before marking.
+		 */
+		portsel_watch(sh->watch, req->now);
+		ef->watched = true;
+		ef->unwatched = port;
+	}
+	return err;
+}
+
+/*
+ * A released port is tried first where the order would start anyway: on
+ * the preferred parity, or on the other one while the preferred is known
+ * full and not reserved away. It must still be in the range (the netns
+ * range may have moved since) and not reserved.
+ */
+static bool portsel_ef_hint_fits(const struct portsel_request *req,
+				 const struct portsel_probe_ops *ops, void *ctx,
+				 u16 hint, bool full)
+{
+	const struct portsel_range *r = &req->range;
+
+	if (hint < r->low || hint > r->high)
+		return false;
+	if (portsel_port_preferred(r, hint) == full)
+		return false;
+	if (full && req->reserve_odd)
+		return false;
+	return !(ops->reserved && ops->reserved(ctx, hint));
+}
+
+/*
+ * Every preferred port was busy: probe the one seen before releases were
+ * watched once more; if it is still busy, the key is full.
+ */
+static int portsel_ef_preferred_busy(struct portsel_ef *ef,
+				     struct portsel_request *req,
+				     struct portsel_shared *sh,
+				     const struct portsel_probe_ops *ops,
+				     void *ctx, struct portsel_result *res)
+{
+	int err;
+
+	if (!ef->word)
+		return -EADDRNOTAVAIL;
+	if (ef->unwatched) {
+		err = portsel_ef_try(ef, req, sh, ops, ctx, res, ef->unwatched);
+		if (err != -EADDRNOTAVAIL)
+			return err;
+	}
+	ef->full = true;
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * Mark the key full, unless a release rewrote the word since it was read.
+ * The hint of a port of the other parity stays.
+ */
+static void portsel_ef_mark(struct portsel_ef *ef,
+			    const struct portsel_request *req)
+{
+	u64 mark;
+
+	if (!ef->full || !ef->markable)
+		return;
+	mark = portsel_mem_word(ef->tag, portsel_mem_hint(ef->seen, ef->tag),
+				portsel_mem_stamp_of(req->now));
+	if (portsel_mem_update(ef->word, &ef->seen, mark))
+		ef->seen = mark;
+}
+
+/* After a success: a taken hint is used up, a taken preferred port unmarks. */
+static void portsel_ef_taken(struct portsel_ef *ef,
+			     const struct portsel_request *req, u16 port)
+{
+	u64 w = ef->seen;
+
+	if (!ef->word || portsel_mem_tag(w) != ef->tag)
+		return;
+	if (portsel_mem_hint_port(w) == port)
+		w &= ~PORTSEL_MEM_HINT_MASK;
+	if (portsel_port_preferred(&req->range, port))
+		w = portsel_mem_word(ef->tag, portsel_mem_hint_port(w), 0);
+	if (w != ef->seen)
+		portsel_mem_update(ef->word, &ef->seen, w);
+}
+
 /*
  * RFC 6056 Algorithm 4 with the preferred parity first, and the exhaustion
- * memory: a scan that found the whole preferred parity busy marks the
- * bucket, and until the mark expires connects hashing there start on the
- * other parity (or, with reserve_odd, fail at once) instead of paying for
- * the same full scan again. The mark carries the destination's tag, so
- * another destination sharing the bucket is not misled by it. The price:
- * ports freed during the hold are found only once it expires (or when the
- * other parity is full too).
+ * memory: a scan that found the whole preferred parity busy marks its key,
+ * and until the mark expires connects of that key start on the other
+ * parity (or, with reserve_odd, fail at once) instead of paying for the
+ * same full scan again. A release of one of the key's ports ends the mark
+ * at once and leaves the port as a hint, tried first by the next connect.
+ * What no release tells (a TIME_WAIT the kernel may now recycle, an edit
+ * of ip_local_reserved_ports) is seen when the mark expires.
  */
 static int portsel_even_first(struct portsel_request *req,
-			      struct portsel_perturb *t,
+			      struct portsel_shared *sh,
 			      const struct portsel_probe_ops *ops, void *ctx,
 			      struct portsel_result *res)
 {
+	struct portsel_perturb *t = sh->table;
+	struct portsel_ef ef = { .watched = true };
 	struct portsel_order o;
-	bool full, took_preferred;
-	u32 idx, tag;
+	bool full = false, judged;
+	u16 port, hint = 0;
+	u32 idx;
 	u64 hash;
 	int err;
 
 	req->tuple->salt = req->epoch;
 	hash = portsel_hash(req->tuple, req->key);
 	idx = portsel_perturb_index(t, hash);
-	tag = portsel_hash_offset(hash);
-	full = portsel_perturb_is_full(t, idx, tag, req->now, req->hold);
-
-	portsel_order_init(&o, PORTSEL_EVEN_FIRST, &req->range,
-			   READ_ONCE(t->count[idx]) + tag,
-			   req->reserve_odd, full);
-	err = portsel_probe(&o, ops, ctx, res);
+	ef.tag = portsel_hash_offset(hash);
+	if (req->hold) {
+		ef.word = &t->mem[idx];
+		ef.seen = portsel_mem_read(ef.word);
+		ef.markable = true;
+		ef.watched = portsel_watching(sh->watch, req->now);
+		full = portsel_mem_full(ef.seen, ef.tag, req->now, req->hold);
+		hint = portsel_mem_hint(ef.seen, ef.tag);
+	}
 	res->skipped_scan = full;
 
+	if (hint && portsel_ef_hint_fits(req, ops, ctx, hint, full)) {
+		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, hint);
+		if (err != -EADDRNOTAVAIL) {
+			res->hinted = !err;
+			goto out;
+		}
+		/* taken by another connect since: forget it */
+		ef.tried = hint;
+		ef.markable = portsel_mem_update(ef.word, &ef.seen, ef.seen &
+						 ~PORTSEL_MEM_HINT_MASK);
+		if (ef.markable)
+			ef.seen &= ~PORTSEL_MEM_HINT_MASK;
+	}
+
+	/* a key known full starts on the other parity: nothing to judge */
+	judged = full;
+	err = -EADDRNOTAVAIL;
+	portsel_order_init(&o, PORTSEL_EVEN_FIRST, &req->range,
+			   READ_ONCE(t->count[idx]) + ef.tag,
+			   req->reserve_odd, full);
+	while (portsel_order_next(&o, &port)) {
+		if (!judged && portsel_order_pass(&o) > 0) {
+			judged = true;
+			err = portsel_ef_preferred_busy(&ef, req, sh, ops, ctx,
+							res);
+			if (err != -EADDRNOTAVAIL)
+				goto out;
+		}
+		if (port == ef.tried || (ops->reserved && ops->reserved(ctx, port)))
+			continue;
+		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
+		if (err != -EADDRNOTAVAIL)
+			goto out;
+	}
+	if (!judged)
+		err = portsel_ef_preferred_busy(&ef, req, sh, ops, ctx, res);
+
+out:
+	/* a fatal error leaves the table as it was */
 	if (err && err != -EADDRNOTAVAIL)
 		return err;
-
-	took_preferred = !err && portsel_port_preferred(&req->range, res->port);
-	if (took_preferred)
-		portsel_perturb_clear_full(t, idx, tag);
-	else if (!full)
-		portsel_perturb_mark_full(t, idx, tag, req->now);
-
-	if (!err)
+	portsel_ef_mark(&ef, req);
+	if (!err) {
+		portsel_ef_taken(&ef, req, res->port);
 		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd);
+	}
 	return err;
 }
 
@@ -134,10 +317,11 @@ int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
 	res->port = 0;
 	res->probes = 0;
 	res->skipped_scan = false;
+	res->hinted = false;
 
 	switch (req->policy) {
 	case PORTSEL_EVEN_FIRST:
-		return portsel_even_first(req, sh->table, ops, ctx, res);
+		return portsel_even_first(req, sh, ops, ctx, res);
 	case PORTSEL_SEQUENTIAL:
 		return portsel_sequential(req, sh->hint, ops, ctx, res);
 	case PORTSEL_RANDOM:

@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 #include "hash.h"
+#include "memory.h"
 #include "order.h"
 #include "perturb.h"
 #include "policy.h"
@@ -35,20 +36,27 @@ struct portsel_request {
 	unsigned long hold;	/* exhaustion hold in jiffies, 0 = off */
 };
 
-/* State shared between connects: the table and the netns' sequential hint. */
+/*
+ * State shared between connects: the table, the netns' sequential counter,
+ * and until when (jiffies) the netns' port releases are watched for
+ * even-first's memory (see portsel_watch()).
+ */
 struct portsel_shared {
 	struct portsel_perturb *table;
 	u32 *hint;
+	unsigned long *watch;
 };
 
 struct portsel_result {
 	u16 port;		/* 0 unless a port was handed out */
 	u32 probes;		/* ports tried */
 	bool skipped_scan;	/* exhaustion memory spared a scan */
+	bool hinted;		/* the port was a released one, taken at once */
 };
 
 int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 		  void *ctx, struct portsel_result *res);
+bool portsel_watching(const unsigned long *watch, unsigned long now);
 int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
 		   const struct portsel_probe_ops *ops, void *ctx,
 		   struct portsel_result *res);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PORTSEL_MEMORY_H
+#define _PORTSEL_MEMORY_H
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <linux/jiffies.h>
+#include <linux/types.h>
+
+/*
+ * even-first's exhaustion memory: one 64-bit word per perturbation bucket,
+ * about one key (netns, protocol, bound device, addresses, destination
+ * port, effective range, reserve_odd and the re-salt epoch, hashed):
+ *
+ *   63..32  tag    the key's 32 hash bits that the bucket index does not use
+ *   31..16  hint   a port of this key released since the word was written,
+ *                  0 for none
+ *   15..0   stamp  (u16)jiffies of the scan that found every port of the
+ *                  key's preferred parity busy; 0 while it is not known full
+ *
+ * The word is only ever replaced whole, with cmpxchg. A connect keeps the
+ * value it read before scanning and marks the key full only if the word is
+ * unchanged at the end: a release of one of the key's ports meanwhile
+ * rewrites the word (with a hint), so the mark is not set on a parity that
+ * is no longer full. A mark never outlives its epoch (the tag changes with
+ * the salt), which bounds a stamp's age to the re-salt period: 16 bits of
+ * jiffies are exact for it.
+ */
+
+/* The kernel re-salts its port hash every 10 s; even-first does the same. */
+#define PORTSEL_RESALT_PERIOD	(10 * HZ)
+static_assert(PORTSEL_RESALT_PERIOD < 1 << 16);
+
+#define PORTSEL_MEM_TAG_SHIFT	32
+#define PORTSEL_MEM_HINT_MASK	GENMASK_ULL(31, 16)
+#define PORTSEL_MEM_HINT_SHIFT	16
+
+static inline u64 portsel_mem_word(u32 tag, u16 hint, u16 stamp)
+{
+	return (u64)tag << PORTSEL_MEM_TAG_SHIFT |
+	       (u64)hint << PORTSEL_MEM_HINT_SHIFT | stamp;
+}
+
+static inline u32 portsel_mem_tag(u64 w)
+{
+	return w >> PORTSEL_MEM_TAG_SHIFT;
+}
+
+static inline u16 portsel_mem_hint_port(u64 w)
+{
+	return w >> PORTSEL_MEM_HINT_SHIFT;
+}
+
+static inline u16 portsel_mem_stamp(u64 w)
+{
+	return w;
+}
+
+/* A stamp for @now; 0 is "not full", so that jiffy is recorded as 1. */
+static inline u16 portsel_mem_stamp_of(unsigned long now)
+{
+	return (u16)now ?: 1;
+}
+
+static inline u64 portsel_mem_read(const u64 *word)
+{
+	return READ_ONCE(*word);
+}
+
+/*
+ * Replace *@word by @new if it still holds *@old; otherwise *@old is set
+ * to what it holds. Fully ordered either way.
+ */
+static inline bool portsel_mem_update(u64 *word, u64 *old, u64 new)
+{
+	return try_cmpxchg64(word, old, new);
+}
+
+bool portsel_mem_full(u64 w, u32 tag, unsigned long now, unsigned long hold);
+u16 portsel_mem_hint(u64 w, u32 tag);
+void portsel_mem_released(u64 *word, u32 tag, u16 port, bool preferred);
+
+#endif /* _PORTSEL_MEMORY_H */
