@@ -10,5 +10,6 @@ int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 
 int portsel_hook_install(void);
 void portsel_hook_remove(void);
+void portsel_hook_sync(void);
 
 #endif /* _PORTSEL_HOOK_H */
