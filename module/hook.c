@@ -18,14 +18,12 @@
 #include <linux/uaccess.h>
 
 #include "hook.h"
+#include "hook_abi.h"
 
 #define PORTSEL_HOOKED "__inet_hash_connect"
 
-typedef int (*portsel_hash_connect_t)(struct inet_timewait_death_row *,
-				      struct sock *, u64, portsel_check_t);
-
 /* Where our calls enter __inet_hash_connect(). */
-static portsel_hash_connect_t portsel_orig __read_mostly;
+static portsel_hash_connect_fn *portsel_orig __read_mostly;
 
 /*
  * Replacement bodies in flight. The original may sleep in cond_resched()
@@ -66,6 +64,8 @@ static int portsel_hash_connect(struct inet_timewait_death_row *death_row,
 	srcu_read_unlock(&portsel_hook_srcu, idx);
 	return ret;
 }
+
+static_assert(__same_type(portsel_hash_connect, portsel_hash_connect_fn));
 
 static void notrace portsel_ftrace_thunk(unsigned long ip,
 					 unsigned long parent_ip,
@@ -170,7 +170,7 @@ int portsel_hook_install(void)
 		pr_err("cannot resolve %s: %d\n", PORTSEL_HOOKED, err);
 		return err;
 	}
-	portsel_orig = (portsel_hash_connect_t)portsel_entry_past_ftrace(addr);
+	portsel_orig = (portsel_hash_connect_fn *)portsel_entry_past_ftrace(addr);
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
 	if (err) {
