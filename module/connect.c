@@ -175,7 +175,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	portsel_stats_account(pn, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
 			      err);
-	trace_portsel_select(sk->sk_family, req.policy, res.port, res.probes,
+	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;
 }

@@ -18,15 +18,12 @@
 #include <linux/uaccess.h>
 
 #include "hook.h"
+#include "hook_abi.h"
 
 #define PORTSEL_HOOKED "__inet_hash_connect"
 
-typedef int (*portsel_hash_connect_t)(struct inet_timewait_death_row *,
-				      struct sock *, u64, portsel_check_t);
-
-/* Its entry, where the ftrace call sits, and where our calls enter it. */
-static unsigned long portsel_orig_addr __read_mostly;
-static portsel_hash_connect_t portsel_orig __read_mostly;
+/* Where our calls enter __inet_hash_connect(). */
+static portsel_hash_connect_fn *portsel_orig __read_mostly;
 
 /*
  * Replacement bodies in flight. The original may sleep in cond_resched()
@@ -44,10 +41,10 @@ DEFINE_STATIC_SRCU(portsel_hook_srcu);
  * Every try of a port is one such call, so they enter past the ftrace call
  * at the function's entry when there is one (see portsel_entry_past_ftrace):
  * the trampoline would only send them back here. Should they enter through
- * it, the call must come from this module's text, which is how the ftrace
- * callback tells it from the kernel's own calls; a tail call would reuse
- * our caller's return address, so this file is built with
- * -fno-optimize-sibling-calls.
+ * it, the ftrace callback tells them from the kernel's own calls by the
+ * return address, which lies in this module's text: every caller runs
+ * under portsel_hash_connect(), which cannot make a tail call (it unlocks
+ * SRCU after its call), so even a chain of sibling calls returns into it.
  */
 int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 			   struct sock *sk, u64 port_offset,
@@ -68,6 +65,8 @@ static int portsel_hash_connect(struct inet_timewait_death_row *death_row,
 	return ret;
 }
 
+static_assert(__same_type(portsel_hash_connect, portsel_hash_connect_fn));
+
 static void notrace portsel_ftrace_thunk(unsigned long ip,
 					 unsigned long parent_ip,
 					 struct ftrace_ops *op,
@@ -78,10 +77,16 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
 					       (unsigned long)portsel_hash_connect);
 }
 
+/*
+ * PERMANENT, as livepatch does: with it, kernel.ftrace_enabled=0 is refused
+ * while portsel is loaded, and registering fails while ftrace is disabled.
+ * Without it that sysctl turns the site back into a NOP and every netns
+ * silently gets the kernel's choice whatever its policy reads.
+ */
 static struct ftrace_ops portsel_ftrace_ops = {
 	.func	= portsel_ftrace_thunk,
 	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		  FTRACE_OPS_FL_IPMODIFY,
+		  FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 
 /*
@@ -124,14 +129,35 @@ static unsigned long portsel_entry_past_ftrace(unsigned long addr)
 	return addr;
 }
 
+/* One message for a failed registration, naming the cause. */
+static void portsel_hook_explain(int err)
+{
+	if (err != -EBUSY) {
+		pr_err("cannot hook %s: %d\n", PORTSEL_HOOKED, err);
+		return;
+	}
+	/*
+	 * Both causes are -EBUSY. __register_ftrace_function() refuses a
+	 * PERMANENT ops while ftrace is disabled before it marks an ops in
+	 * module data DYNAMIC; the IPMODIFY conflict is found after that.
+	 */
+	if (!(portsel_ftrace_ops.flags & FTRACE_OPS_FL_DYNAMIC))
+		pr_err("cannot hook %s: ftrace is disabled (kernel.ftrace_enabled=0); enable it and load again\n",
+		       PORTSEL_HOOKED);
+	else
+		pr_err("cannot hook %s: -EBUSY: another IPMODIFY user holds it (a livepatch of it, or a kprobe with a post_handler on it)\n",
+		       PORTSEL_HOOKED);
+}
+
 /**
  * portsel_hook_install - start redirecting __inet_hash_connect()
  *
  * Everything the replacement reads must be set up before this is called.
  *
- * Return: 0; -ENOENT when the symbol is missing; -EBUSY when another
- * IPMODIFY owner (a livepatch, a kretprobe) holds the function; else the
- * error from kprobes or ftrace.
+ * Return: 0; -ENOENT when the symbol is missing; -EBUSY when ftrace is
+ * disabled (kernel.ftrace_enabled=0) or another IPMODIFY owner (a livepatch
+ * of the function, a kprobe with a post_handler on it) holds the function;
+ * else the error from kprobes or ftrace.
  */
 int portsel_hook_install(void)
 {
@@ -144,26 +170,37 @@ int portsel_hook_install(void)
 		pr_err("cannot resolve %s: %d\n", PORTSEL_HOOKED, err);
 		return err;
 	}
-	portsel_orig_addr = addr;
-	portsel_orig = (portsel_hash_connect_t)portsel_entry_past_ftrace(addr);
+	portsel_orig = (portsel_hash_connect_fn *)portsel_entry_past_ftrace(addr);
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
 	if (err) {
 		pr_err("%s is not traceable: %d\n", PORTSEL_HOOKED, err);
-		return err;
+		goto err_free_filter;
 	}
 
 	err = register_ftrace_function(&portsel_ftrace_ops);
 	if (err) {
-		pr_err("cannot hook %s: %d%s\n", PORTSEL_HOOKED, err,
-		       err == -EBUSY ? " (another livepatch or kretprobe modifies it)" : "");
-		goto err_filter;
+		portsel_hook_explain(err);
+		goto err_free_filter;
 	}
 	return 0;
 
-err_filter:
-	ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 1, 0);
+err_free_filter:
+	/* the ops is never registered again: it lives and dies with us */
+	ftrace_free_filter(&portsel_ftrace_ops);
 	return err;
+}
+
+/**
+ * portsel_hook_sync - wait for every replacement body running now
+ *
+ * For state torn down while the hook stays installed (a dying netns):
+ * once the connect path can no longer reach it, this waits out the
+ * connects that reached it before. May sleep.
+ */
+void portsel_hook_sync(void)
+{
+	synchronize_srcu(&portsel_hook_srcu);
 }
 
 /**
@@ -174,19 +211,27 @@ err_filter:
  */
 void portsel_hook_remove(void)
 {
-	unregister_ftrace_function(&portsel_ftrace_ops);
-	ftrace_set_filter_ip(&portsel_ftrace_ops, portsel_orig_addr, 1, 0);
+	/*
+	 * For ops outside core kernel data (FTRACE_OPS_FL_DYNAMIC) this
+	 * returns after synchronize_rcu_tasks_rude() and, with PREEMPTION,
+	 * synchronize_rcu_tasks() (ftrace_shutdown() in 6.1): every task
+	 * redirected before it has left the trampoline and our callback,
+	 * and, since nothing between the redirect and srcu_read_lock() sleeps
+	 * voluntarily, is inside an SRCU section or done. It cannot fail for
+	 * an ops we registered; if it did, the site would still point here.
+	 */
+	WARN_ON(unregister_ftrace_function(&portsel_ftrace_ops));
+	ftrace_free_filter(&portsel_ftrace_ops);
 
 	/*
-	 * A task redirected just before the unregister may still be between
-	 * the trampoline and srcu_read_lock(); it cannot sleep voluntarily
-	 * there, so once RCU Tasks has seen every task reach a voluntary
-	 * switch it is inside the SRCU section (or gone). Then wait for the
-	 * sections, then once more for a task preempted after
-	 * srcu_read_unlock() but before its return.
+	 * The sections: the original may sleep (cond_resched()) below us,
+	 * which RCU Tasks counts as a quiescent state.
 	 */
-	synchronize_rcu_tasks();
 	synchronize_srcu(&portsel_hook_srcu);
+	/*
+	 * A task preempted after srcu_read_unlock() but before it returned
+	 * from portsel_hash_connect() still runs module text.
+	 */
 	synchronize_rcu_tasks();
 }
 
@@ -194,7 +239,10 @@ void portsel_hook_remove(void)
  * Releases of ports, for even-first's memory: inet_put_port() (a TCP or
  * DCCP socket gives its port back) and inet_twsk_bind_unhash() (a
  * TIME_WAIT socket does). A plain ftrace_ops: it only looks at the
- * arguments, and coexists with any other user of these functions.
+ * arguments, and coexists with any other user of these functions. It is
+ * not PERMANENT: it is registered before the redirect, whose PERMANENT
+ * registration fails (and unwinds this one) while ftrace is disabled,
+ * and then keeps kernel.ftrace_enabled from turning both off.
  */
 static unsigned long portsel_put_port_addr __read_mostly;
 static unsigned long portsel_tw_unhash_addr __read_mostly;

@@ -10,6 +10,7 @@ int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 
 int portsel_hook_install(void);
 void portsel_hook_remove(void);
+void portsel_hook_sync(void);
 
 int portsel_release_hook_install(void);
 void portsel_release_hook_remove(void);

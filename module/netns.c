@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 
+#include "hook.h"
 #include "netns.h"
 #include "policy.h"
 #include "stats.h"
@@ -52,7 +53,13 @@ static int portsel_sysctl_policy(struct ctl_table *table, int write,
 	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
-/* An unsigned int within [*extra1, *extra2], parsed strictly. */
+/*
+ * An unsigned int within [*extra1, *extra2], parsed strictly. The kernel's
+ * handlers (proc_douintvec_minmax, proc_dou8vec_minmax with SYSCTL_ZERO and
+ * SYSCTL_ONE) would bound it as well but not parse as strictly: they skip
+ * leading white space, so ' 1' would be taken, and a typo must be an
+ * error rather than a setting. Reads go through proc_douintvec.
+ */
 static int portsel_sysctl_uint(struct ctl_table *table, int write,
 			       void *buffer, size_t *lenp, loff_t *ppos)
 {
@@ -168,17 +175,39 @@ err_stats:
 	return err;
 }
 
-static void __net_exit portsel_net_exit(struct net *net)
+/*
+ * A dying netns may still connect: the .exit of subsystems registered
+ * before portsel runs after ours, and their kernel sockets live in it.
+ * Quiesce first: no more writes to its sysctls (unregistering waits for
+ * the ones in progress), then hand every later connect to the kernel,
+ * which touches nothing of ours but pn->policy (freed with the netns,
+ * after every .exit).
+ */
+static void __net_exit portsel_net_pre_exit(struct net *net)
 {
 	struct portsel_net *pn = portsel_net(net);
 
 	portsel_sysctl_unregister(pn);
-	portsel_stats_exit(net, pn);
+	WRITE_ONCE(pn->policy, PORTSEL_KERNEL);
+}
+
+/*
+ * Connects that read the old policy before .pre_exit may still use the
+ * stats: one wait for the hook's SRCU serves the whole batch.
+ */
+static void __net_exit portsel_net_exit_batch(struct list_head *net_list)
+{
+	struct net *net;
+
+	portsel_hook_sync();
+	list_for_each_entry(net, net_list, exit_list)
+		portsel_stats_exit(net, portsel_net(net));
 }
 
 static struct pernet_operations portsel_net_ops = {
 	.init	= portsel_net_init,
-	.exit	= portsel_net_exit,
+	.pre_exit = portsel_net_pre_exit,
+	.exit_batch = portsel_net_exit_batch,
 	.id	= &portsel_net_id,
 	.size	= sizeof(struct portsel_net),
 };

@@ -2,6 +2,7 @@
 #ifndef _PORTSEL_NETNS_H
 #define _PORTSEL_NETNS_H
 
+#include <linux/cache.h>
 #include <linux/types.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -18,15 +19,21 @@ struct portsel_cpu_stats;
 /*
  * Per-netns state. The knobs are read on the connect path with READ_ONCE()
  * and written whole by their sysctl handlers, so no lock is needed.
+ * sequential's counter is written by every connect under that policy: it
+ * gets a cache line of its own so it does not bounce the read-mostly
+ * fields of the other CPUs' connects. (The struct is 2 cache lines, a
+ * power of two that kzalloc() aligns naturally.)
  */
 struct portsel_net {
 	int policy;			/* enum portsel_policy */
 	unsigned int reserve_odd;	/* 0 or 1 */
 	unsigned int exhaust_hold_ms;	/* 0 disables the exhaustion memory */
-	u32 hint;			/* sequential's counter */
-	unsigned long watch;		/* releases watched until (jiffies) */
+	/* releases watched until (jiffies); written at most twice an epoch */
+	unsigned long watch;
 	struct portsel_cpu_stats __percpu *stats;
 	struct ctl_table_header *sysctl;
+
+	u32 hint ____cacheline_aligned_in_smp;	/* sequential's counter */
 };
 
 extern unsigned int portsel_net_id;

@@ -7,33 +7,63 @@
 
 #include <linux/socket.h>
 #include <linux/tracepoint.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
 
 #include "policy.h"
 
+#ifndef _PORTSEL_TRACE_HELPERS
+#define _PORTSEL_TRACE_HELPERS
+/* An AF_INET6 socket connecting to a v4-mapped address: an IPv4 flow. */
+static inline bool portsel_trace_v4mapped(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 &&
+	       ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
+#endif
+}
+#endif
+
 /*
- * One event per connect() that a portsel policy handled: what it chose
- * (0 on failure), how many ports it tried, and what connect() got back.
+ * __print_symbolic() puts the names it is given into the event's format
+ * file; perf, trace-cmd and libtraceevent resolve an enum constant only
+ * when it is declared here. (AF_INET and AF_INET6 are macros: numbers.)
+ */
+TRACE_DEFINE_ENUM(PORTSEL_EVEN_FIRST);
+TRACE_DEFINE_ENUM(PORTSEL_SEQUENTIAL);
+TRACE_DEFINE_ENUM(PORTSEL_RANDOM);
+
+/*
+ * One event per connect() that a portsel policy handled: the socket's
+ * family (with v4mapped=1 for an AF_INET6 socket connecting to IPv4),
+ * what it chose (0 on failure), how many ports it tried, and what
+ * connect() got back.
  */
 TRACE_EVENT(portsel_select,
-	    TP_PROTO(u16 family, int policy, u16 port, u32 probes, int result,
-		     bool skipped_scan),
-	    TP_ARGS(family, policy, port, probes, result, skipped_scan),
+	    TP_PROTO(const struct sock *sk, int policy, u16 port, u32 probes,
+		     int result, bool skipped_scan),
+	    TP_ARGS(sk, policy, port, probes, result, skipped_scan),
 	    TP_STRUCT__entry(__field(u16, family)
 			     __field(u16, port)
 			     __field(int, policy)
 			     __field(u32, probes)
 			     __field(int, result)
+			     __field(bool, v4mapped)
 			     __field(bool, skipped_scan)),
-	    TP_fast_assign(__entry->family = family;
+	    TP_fast_assign(__entry->family = sk->sk_family;
+			   __entry->v4mapped = portsel_trace_v4mapped(sk);
 			   __entry->port = port;
 			   __entry->policy = policy;
 			   __entry->probes = probes;
 			   __entry->result = result;
 			   __entry->skipped_scan = skipped_scan;),
-	    TP_printk("family=%s policy=%s port=%u probes=%u result=%d skipped_scan=%d",
+	    TP_printk("family=%s v4mapped=%d policy=%s port=%u probes=%u result=%d skipped_scan=%d",
 		      __print_symbolic(__entry->family,
 				       { AF_INET, "AF_INET" },
 				       { AF_INET6, "AF_INET6" }),
+		      __entry->v4mapped,
 		      __print_symbolic(__entry->policy,
 				       { PORTSEL_EVEN_FIRST, "even-first" },
 				       { PORTSEL_SEQUENTIAL, "sequential" },

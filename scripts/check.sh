@@ -11,7 +11,8 @@ usage() {
 Usage: scripts/check.sh [--help]
 
 Runs, in order: dependency install (scripts/deps.sh), then the tiers:
-the W=1 module build, checkpatch, sparse, shellcheck, the DKMS and
+the W=1 module build, the build-time checks refusing a wrong
+prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck, the DKMS and
 Debian package test, KUnit under UML (scripts/kunit.sh), the test VM
 (scripts/vmtest.sh) and a smoke run of make compare (scripts/compare.sh
 --smoke). Each tier's output is shown; the last line is the
@@ -31,6 +32,7 @@ scripts/deps.sh
 
 TIERS=(
 	"build:scripts/build-w1.sh"
+	"build-fail:scripts/build-fail.sh"
 	"style:scripts/style.sh"
 	"sparse:scripts/sparse.sh"
 	"shellcheck:scripts/shellcheck.sh"

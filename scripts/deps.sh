@@ -13,7 +13,8 @@ Usage: scripts/deps.sh [--help]
 Installs (apt-get, as root) the Debian 12 packages that portsel needs:
 the kernel image and headers the module is built and tested against,
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
-build tools, sparse, shellcheck, gnuplot and the DKMS packaging tools.
+build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
+test VM) and the DKMS packaging tools.
 Does nothing when everything is present.
 USAGE
 }
@@ -28,7 +29,7 @@ PKGS=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static cpio gzip xz-utils kmod
 	build-essential bc flex bison libelf-dev libssl-dev python3
-	sparse shellcheck gnuplot-nox
+	sparse shellcheck gnuplot-nox linux-perf trace-cmd
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
 )

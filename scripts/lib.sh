@@ -48,6 +48,8 @@ portsel_abi() {
 # Settings (environment): PORTSEL_VM_ACCEL (tcg; kvm to opt in),
 # PORTSEL_VM_MEM (MiB), PORTSEL_VM_CPUS, PORTSEL_VM_TIMEOUT (seconds),
 # PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
+# PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
+# copied with the shared libraries ldd lists and the loader),
 # PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_MODULE (portsel.ko).
 #
 # These functions are called as "portsel_vm_run ... || rc=$?", where bash
@@ -58,6 +60,7 @@ PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 PORTSEL_VM_CPUS=${PORTSEL_VM_CPUS:-2}
 PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-600}
 PORTSEL_VM_KMODS=${PORTSEL_VM_KMODS:-}
+PORTSEL_VM_BINS=${PORTSEL_VM_BINS:-}
 PORTSEL_VM_APPEND=${PORTSEL_VM_APPEND:-}
 PORTSEL_MODULE=${PORTSEL_MODULE:-$PORTSEL_ROOT/portsel.ko}
 PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
@@ -128,11 +131,29 @@ portsel_vm_kmod() {
 	esac
 }
 
+# A dynamically linked host binary into ROOT at the same path, with every
+# library ldd resolves (and the loader) at theirs: the guest runs the
+# host's own build of it.
+portsel_vm_bin() {
+	local bin=$1 root=$2 f
+
+	if [ ! -x "$bin" ]; then
+		portsel_say "no executable $bin to copy into the VM"
+		return 1
+	fi
+	for f in "$bin" $(ldd "$bin" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
+		mkdir -p "$root$(dirname "$f")" &&
+		cp -L "$f" "$root$f" || return 1
+	done
+}
+
 # portsel_vm_initramfs OUT ABI TOOL PAYLOAD ARGS_FILE [FILE...]
 # Build the initramfs OUT (gzipped newc cpio, no root needed): busybox,
 # TOOL, init.sh as /init, guest/lib.sh, PAYLOAD as /guest/run, ARGS_FILE
 # as /guest/args, each FILE under /guest/, portsel.ko (when built) and
-# the PORTSEL_VM_KMODS under /lib/modules/.
+# the PORTSEL_VM_KMODS under /lib/modules/, the PORTSEL_VM_BINS with
+# their libraries.
 portsel_vm_initramfs() {
 	local out=$1 abi=$2 tool=$3 payload=$4 args=$5 root=$1.d m
 
@@ -153,6 +174,9 @@ portsel_vm_initramfs() {
 	fi
 	for m in $PORTSEL_VM_KMODS; do
 		portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1
+	done
+	for m in $PORTSEL_VM_BINS; do
+		portsel_vm_bin "$m" "$root" || return 1
 	done
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
 		gzip -1 >"$out" || return 1

@@ -33,15 +33,21 @@ Build the module first (make vmtest does).
   --case NAME     run only this case (repeatable); the kernel log check
                   always runs. Cases: load even-first-default parity-low-end
                   exhaust-small-ranges reserve-odd reserved-and-socket-range
-                  sequential-random ipv6 netns bad-input tracepoint stress
-                  kernel-and-rmmod
+                  sequential-random ipv6 netns netns-teardown bad-input
+                  tracepoint trace-tools ftrace-enabled kretprobe
+                  ipmodify-owner stress kernel-and-rmmod
+
+The VM also gets Debian's perf and trace-cmd (with their libraries) and
+a test module with a kprobe post_handler on __inet_hash_connect, built
+here from scripts/guest/kprobe-post/ against the same headers.
 USAGE
 }
 
 # The cases of scripts/guest/vmtest.sh, in the order they run.
 CASES=(load even-first-default parity-low-end exhaust-small-ranges
 	reserve-odd reserved-and-socket-range sequential-random ipv6 netns
-	bad-input tracepoint stress kernel-and-rmmod)
+	netns-teardown bad-input tracepoint trace-tools ftrace-enabled
+	kretprobe ipmodify-owner stress kernel-and-rmmod)
 
 known_case() {
 	local c
@@ -79,9 +85,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The second IPMODIFY owner of case ipmodify-owner, built against the
+# headers portsel.ko was built with; and the real tracing tools of case
+# trace-tools, run from the host's Debian packages.
+files=()
+kdir=${KDIR:-$(portsel_kdir)}
+mkdir "$work/kprobe-post"
+cp "$PORTSEL_GUEST/kprobe-post/Kbuild" "$PORTSEL_GUEST/kprobe-post/kprobe_post.c" \
+	"$work/kprobe-post/"
+if make -s -C "$kdir" M="$work/kprobe-post" modules >"$work/kprobe-post.log" 2>&1; then
+	files+=(--file "$work/kprobe-post/kprobe_post.ko")
+else
+	portsel_say "could not build kprobe_post.ko (case ipmodify-owner fails):"
+	tail -n 5 "$work/kprobe-post.log" >&2
+fi
+PORTSEL_VM_BINS="${PORTSEL_VM_BINS:+$PORTSEL_VM_BINS }/usr/bin/perf /usr/bin/trace-cmd"
+
 vm_ok=0
 portsel_vm_run --timeout "$timeout" ${cases[@]+"${cases[@]}"} \
-	"$work" "$PORTSEL_GUEST/vmtest.sh" || vm_ok=$?
+	${files[@]+"${files[@]}"} "$work" "$PORTSEL_GUEST/vmtest.sh" || vm_ok=$?
 
 # The verdict: the guest's own summary when it got that far, else what
 # the cases reported before the VM stopped, plus one failure for the stop.

@@ -691,6 +691,248 @@ case_tracepoint() {
 	head -n 2 /tmp/trace.out
 }
 
+# The child side of case_netns_teardown, in a netns of its own: connect
+# under even-first until killed, so the netns dies right after connects.
+teardown_child() {
+	ip link set lo up
+	pset policy even-first || echo "set=failed" >>"/tmp/td/$1"
+	echo "40000 40099" >/proc/sys/net/ipv4/ip_local_port_range
+	listener_start 127.0.0.1:6001
+	portsel-tool churn -t 2 -d 0 127.0.0.1:6001 >"/tmp/td/$1.churn" &
+	c=$!
+	usleep $((100000 + $1 % 4 * 50000))
+	pstat even-first connects >"/tmp/td/$1"
+	kill -TERM "$c"
+	# leave with the last connects of churn possibly still in flight
+	listener_stop
+}
+
+# Many short-lived netns connect under even-first while they die, a few
+# at a time, so that cleanup_net() batches them: .pre_exit hands their
+# connects to the kernel and .exit_batch waits for the hook's SRCU before
+# freeing the stats. A freed counter bumped would show under KASAN only;
+# here the check is that nothing splats and every netns really steered.
+case_netns_teardown() {
+	need_module || return
+	rm -rf /tmp/td
+	mkdir /tmp/td
+	n=0
+	while [ $n -lt 40 ]; do
+		for j in 0 1 2 3; do
+			unshare -n sh /guest/run --teardown-child $((n + j)) &
+		done
+		wait
+		n=$((n + 4))
+	done
+	steered=0 ran=0
+	for f in /tmp/td/*.churn; do
+		ran=$((ran + 1))
+		i=${f##*/}
+		i=${i%.churn}
+		c=$(cat "/tmp/td/$i")
+		case $c in
+		''|*[!0-9]*) fail "netns $i: even-first connects '$c'" ;;
+		0) ;;
+		*) steered=$((steered + 1)) ;;
+		esac
+	done
+	vm_say "  40 netns died after connecting; $steered steered by even-first"
+	expect "netns that ran" "$ran" 40
+	expect_cmp "netns steered by even-first" "$steered" -ge 30
+	# give cleanup_net() time for the last batch, then check portsel still
+	# works and unloads
+	sleep 2
+	pset policy even-first
+	fill_exhaust "after teardown 40000-40002" 40000 40002 3
+	expect "after teardown: top port" "$A_top" 1
+	portsel_unload || fail "rmmod failed"
+	portsel_load || fail "insmod failed"
+}
+
+# insmod portsel expecting it to fail: the stderr of insmod in $INSMOD_OUT,
+# the portsel messages at error level in $PORTSEL_ERRS (taken out of the
+# kernel log, so that kmsg_bad does not count them), and checks that it
+# left nothing behind.
+portsel_load_fails() {
+	kmsg_take
+	if INSMOD_OUT=$(insmod "$PORTSEL_KO" 2>&1); then
+		fail "$1: insmod succeeded"
+		portsel_unload
+	fi
+	msg=$(dmesg -r -c)
+	echo "$msg" | grep -v "^<[0-3]>.*portsel" >>/tmp/kmsg.all
+	# busybox insmod tries finit_module(), then init_module(): two
+	# loads, each with its message; one distinct message is what counts
+	PORTSEL_ERRS=$(echo "$msg" | grep "^<[0-3]>.*portsel" |
+		sed 's/^<[0-9]>\[[^]]*\] *//' | sort -u)
+	vm_say "  $1: $INSMOD_OUT"
+	vm_say "  $1: $PORTSEL_ERRS"
+	expect "$1: distinct portsel errors logged" \
+		"$(echo "$PORTSEL_ERRS" | grep -c .)" 1
+	[ -e "$SYSCTL_DIR" ] && fail "$1: $SYSCTL_DIR left behind"
+	[ -e /sys/module/portsel ] && fail "$1: /sys/module/portsel left behind"
+	[ -e "$PORTSEL_STAT" ] && fail "$1: $PORTSEL_STAT left behind"
+}
+
+# kernel.ftrace_enabled=0 would turn the redirect back into a NOP behind
+# every netns' policy: refused while portsel is loaded, and a load while
+# ftrace is disabled fails with one message.
+case_ftrace_enabled() {
+	need_module || return
+	fe=/proc/sys/kernel/ftrace_enabled
+	expect "ftrace_enabled" "$(cat $fe)" 1
+	if echo 0 2>/dev/null >$fe; then
+		fail "kernel.ftrace_enabled=0 accepted while portsel is loaded"
+	fi
+	expect "ftrace_enabled after the refused write" "$(cat $fe)" 1
+	echo 1 >$fe
+	# still steering: the kernel never hands out the top of 3 ports
+	pset policy even-first
+	fill_exhaust "even-first 40000-40002" 40000 40002 3
+	expect "even-first 40000-40002: top port" "$A_top" 1
+
+	portsel_unload || fail "rmmod failed"
+	echo 0 >$fe || fail "kernel.ftrace_enabled=0 refused without portsel"
+	expect "ftrace_enabled without portsel" "$(cat $fe)" 0
+	portsel_load_fails "ftrace disabled"
+	echo "$PORTSEL_ERRS" | grep -q "kernel.ftrace_enabled=0" ||
+		fail "no error naming kernel.ftrace_enabled=0"
+	echo 1 >$fe || fail "could not enable ftrace again"
+	portsel_load || fail "insmod after enabling ftrace failed"
+	pset policy even-first
+	fill_exhaust "re-enabled 40000-40002" 40000 40002 3
+	expect "re-enabled 40000-40002: top port" "$A_top" 1
+}
+
+# A kretprobe uses kprobes' non-IPMODIFY ftrace ops: it coexists with
+# portsel, in either order, and sees each of the kernel's calls once
+# (ours enter past the ftrace site).
+KPROBE_EVENTS=/sys/kernel/tracing/kprobe_events
+RP_EV=/sys/kernel/tracing/events/kprobes/portsel_rp
+rp_add() {
+	# shellcheck disable=SC2016 # $retval is kprobe_events syntax
+	echo 'r:portsel_rp __inet_hash_connect ret=$retval' >>$KPROBE_EVENTS &&
+	echo 1 >$RP_EV/enable
+}
+
+rp_del() {
+	echo 0 >$RP_EV/enable
+	echo '-:portsel_rp' >>$KPROBE_EVENTS
+}
+
+# rp_fill WHAT: a 3-port fill under even-first, counting the kretprobe
+rp_fill() {
+	echo >/sys/kernel/tracing/trace
+	pset policy even-first
+	fill_exhaust "$1 40000-40002" 40000 40002 3
+	expect "$1 40000-40002: top port" "$A_top" 1
+	ev=$(grep -c 'portsel_rp:' /sys/kernel/tracing/trace)
+	expect "$1: kretprobe events (3 connects, 1 refused)" "$ev" 4
+	grep 'portsel_rp:' /sys/kernel/tracing/trace | tail -n 1 | sed 's/^ */  /'
+}
+
+case_kretprobe() {
+	portsel_loaded && portsel_unload
+	rp_add || {
+		fail "could not add a kretprobe on __inet_hash_connect"
+		return
+	}
+	portsel_load || fail "insmod with a kretprobe on __inet_hash_connect failed"
+	portsel_loaded && rp_fill "kretprobe first"
+	rp_del
+	rp_add || fail "could not add a kretprobe while portsel is loaded"
+	rp_fill "portsel first"
+	rp_del
+}
+
+# A kprobe with a post_handler is armed through kprobes' IPMODIFY ftrace
+# ops: only one of it and portsel can hold __inet_hash_connect.
+case_ipmodify_owner() {
+	portsel_loaded && portsel_unload
+	ko=/guest/kprobe_post.ko
+	[ -f $ko ] || {
+		fail "no kprobe_post.ko in the VM (built by scripts/vmtest.sh)"
+		return
+	}
+	insmod $ko || {
+		fail "insmod kprobe_post.ko failed"
+		return
+	}
+	portsel_load_fails "kprobe post_handler first"
+	case $INSMOD_OUT in
+	*busy*) ;;
+	*) fail "insmod portsel: '$INSMOD_OUT', want EBUSY" ;;
+	esac
+	echo "$PORTSEL_ERRS" | grep -q "kprobe with a post_handler" ||
+		fail "no error naming the conflict"
+	rmmod kprobe_post || fail "rmmod kprobe_post failed"
+
+	portsel_load || fail "insmod portsel after rmmod kprobe_post failed"
+	if out=$(insmod $ko 2>&1); then
+		fail "kprobe_post loaded while portsel holds the function"
+		rmmod kprobe_post
+	else
+		vm_say "  portsel first: $out"
+		case $out in
+		*busy*) ;;
+		*) fail "insmod kprobe_post: '$out', want EBUSY" ;;
+		esac
+	fi
+	pset policy even-first
+	fill_exhaust "portsel first 40000-40002" 40000 40002 3
+	expect "portsel first 40000-40002: top port" "$A_top" 1
+}
+
+# Debian's perf and trace-cmd decode portsel:portsel_select from its
+# format file: the policy by name, the family, v4-mapped flows apart.
+case_trace_tools() {
+	need_module || return
+	for b in /usr/bin/perf /usr/bin/trace-cmd; do
+		[ -x $b ] || {
+			fail "no $b in the VM"
+			return
+		}
+	done
+	vm_say "  $(perf --version); $(trace-cmd --version 2>&1 | grep version)"
+	pset policy even-first
+	set_range 40000 40999
+	new_dst
+	d=$DPORT
+	cat >/tmp/tt.sh <<EOT
+portsel-tool fill -n 3 127.0.0.1:$d >/dev/null
+portsel-tool fill -n 2 '[::ffff:127.0.0.1]:$d' >/dev/null
+portsel-tool fill -n 1 '[::1]:$d' >/dev/null
+EOT
+	perf record -q -e portsel:portsel_select -a -o /tmp/perf.data \
+		-- sh /tmp/tt.sh >/tmp/perf.err 2>&1 ||
+		fail "perf record failed: $(tail -n 1 /tmp/perf.err)"
+	perf script -i /tmp/perf.data >/tmp/perf.txt 2>>/tmp/perf.err ||
+		fail "perf script failed: $(tail -n 1 /tmp/perf.err)"
+	trace_tool_check perf /tmp/perf.txt
+
+	trace-cmd record -q -e portsel:portsel_select -o /tmp/tc.dat \
+		sh /tmp/tt.sh >/tmp/tc.err 2>&1 ||
+		fail "trace-cmd record failed: $(tail -n 1 /tmp/tc.err)"
+	trace-cmd report -i /tmp/tc.dat >/tmp/tc.txt 2>>/tmp/tc.err ||
+		fail "trace-cmd report failed: $(tail -n 1 /tmp/tc.err)"
+	trace_tool_check trace-cmd /tmp/tc.txt
+}
+
+# trace_tool_check TOOL OUTPUT: 3 IPv4, 2 v4-mapped and 1 IPv6 events,
+# each with the policy by name.
+trace_tool_check() {
+	grep portsel_select "$2" | head -n 3 | sed "s/^ */  $1: /"
+	expect "$1: events" "$(grep -c 'portsel_select' "$2")" 6
+	expect "$1: policy=even-first" "$(grep -c 'policy=even-first' "$2")" 6
+	expect "$1: IPv4" \
+		"$(grep -c 'family=AF_INET v4mapped=0 policy=even-first port=40' "$2")" 3
+	expect "$1: v4-mapped" \
+		"$(grep -c 'family=AF_INET6 v4mapped=1 policy=even-first port=40' "$2")" 2
+	expect "$1: IPv6" \
+		"$(grep -c 'family=AF_INET6 v4mapped=0 policy=even-first port=40' "$2")" 1
+	grep -q 'FAILED TO PARSE\|PORTSEL_' "$2" && fail "$1: undecoded fields"
+}
+
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -771,6 +1013,10 @@ if [ "${1:-}" = --child ]; then
 	netns_child
 	exit
 fi
+if [ "${1:-}" = --teardown-child ]; then
+	teardown_child "$2"
+	exit
+fi
 
 # The boot's own messages are not the module's business.
 dmesg -c >/dev/null
@@ -786,8 +1032,13 @@ run_case reserved-and-socket-range case_reserved_and_socket_range
 run_case sequential-random case_sequential_random
 run_case ipv6 case_ipv6
 run_case netns case_netns
+run_case netns-teardown case_netns_teardown
 run_case bad-input case_bad_input
 run_case tracepoint case_tracepoint
+run_case trace-tools case_trace_tools
+run_case ftrace-enabled case_ftrace_enabled
+run_case kretprobe case_kretprobe
+run_case ipmodify-owner case_ipmodify_owner
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the hook assumes about the kernel it is built for, checked by the
+ * compiler. portsel calls __inet_hash_connect() through a pointer it found
+ * by name and replaces it by redirecting its ftrace site; neither is
+ * checked by the linker or at load time. A DKMS rebuild against a kernel
+ * whose prototype or configuration differs must fail here rather than load
+ * and crash.
+ */
+#ifndef _PORTSEL_HOOK_ABI_H
+#define _PORTSEL_HOOK_ABI_H
+
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <net/inet_hashtables.h>
+
+#include "connect.h"
+
+/*
+ * The hook patches a five-byte ftrace call at the function's first byte
+ * and calls past it (hook.c): x86_64 only.
+ */
+#if !defined(CONFIG_X86_64) || !defined(CONFIG_64BIT)
+#error "portsel: the hook supports x86_64 (64-bit) kernels only"
+#endif
+
+/*
+ * With IBT the function starts with ENDBR64, and an indirect call to a
+ * place without one (past the ftrace site) faults.
+ */
+#ifdef CONFIG_X86_KERNEL_IBT
+#error "portsel: CONFIG_X86_KERNEL_IBT is set; the hook's indirect calls would fault"
+#endif
+
+/*
+ * kCFI checks the type hash in front of an indirect call's target: a call
+ * past the ftrace site, or into a function found by name, fails it.
+ */
+#ifdef CONFIG_CFI_CLANG
+#error "portsel: CONFIG_CFI_CLANG is set; the hook's indirect calls would fail kCFI"
+#endif
+
+/* portsel's view of __inet_hash_connect(). */
+typedef int portsel_hash_connect_fn(struct inet_timewait_death_row *death_row,
+				    struct sock *sk,
+#ifdef PORTSEL_SELFTEST_WRONG_PROTO
+				    u32 port_offset,	/* scripts/build-fail.sh */
+#else
+				    u64 port_offset,
+#endif
+				    portsel_check_t check);
+
+static_assert(__same_type(__inet_hash_connect, portsel_hash_connect_fn),
+	      "portsel: __inet_hash_connect() in <net/inet_hashtables.h> differs from the prototype portsel calls");
+
+#endif /* _PORTSEL_HOOK_ABI_H */

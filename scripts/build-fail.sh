@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The build-time checks of module/hook_abi.h must refuse what they are
+# meant to refuse: compile a one-line module that includes the header,
+# once as it is (it must build, or the other cases prove nothing) and
+# once per thing the header refuses (each must fail with its message).
+# Ends with "N passed, N failed".
+
+set -euo pipefail
+
+case "${1:-}" in
+-h|--help)
+	cat <<USAGE
+Usage: scripts/build-fail.sh [KDIR]
+
+Builds a tiny module including module/hook_abi.h against KDIR (default:
+as scripts/lib.sh finds it): as it is (must build), with a wrong
+__inet_hash_connect() prototype (-DPORTSEL_SELFTEST_WRONG_PROTO), and
+with CONFIG_X86_KERNEL_IBT and CONFIG_CFI_CLANG forced on; each of the
+last three must fail with the header's message.
+USAGE
+	exit 0 ;;
+esac
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+kdir=${1:-$(portsel_kdir)}
+work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-build-fail.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/abi_check.c" <<'C'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+#include "hook_abi.h"
+MODULE_LICENSE("GPL");
+C
+cat >"$work/Kbuild" <<KBUILD
+obj-m := abi_check.o
+ccflags-y := -I$PORTSEL_ROOT/module \$(PORTSEL_FLAGS)
+KBUILD
+
+pass=0
+fail=0
+
+# try NAME FLAGS WANT: WANT is "ok", or a message the build must fail with.
+try() {
+	local name=$1 flags=$2 want=$3 rc=0
+
+	make -s -C "$kdir" M="$work" clean >/dev/null 2>&1 || true
+	make -C "$kdir" M="$work" PORTSEL_FLAGS="$flags" modules \
+		>"$work/log" 2>&1 || rc=$?
+	if [ "$want" = ok ]; then
+		if [ "$rc" -eq 0 ]; then
+			echo "build-fail: $name: builds, as it must"
+			pass=$((pass + 1))
+			return
+		fi
+		cat "$work/log"
+		echo "build-fail: $name: FAILED to build"
+	elif [ "$rc" -ne 0 ] && grep -qF -- "$want" "$work/log"; then
+		echo "build-fail: $name: refused: $(grep -F -m1 -- "$want" "$work/log" |
+			sed 's/^.*error: //')"
+		pass=$((pass + 1))
+		return
+	else
+		cat "$work/log"
+		echo "build-fail: $name: FAILED: want a build error '$want' (make: $rc)"
+	fi
+	fail=$((fail + 1))
+}
+
+echo "build-fail: module/hook_abi.h against $kdir"
+try "the header as it is" "" ok
+try "wrong prototype" "-DPORTSEL_SELFTEST_WRONG_PROTO" \
+	"__inet_hash_connect() in <net/inet_hashtables.h> differs from the prototype portsel calls"
+try "CONFIG_X86_KERNEL_IBT" "-DCONFIG_X86_KERNEL_IBT=1" \
+	"portsel: CONFIG_X86_KERNEL_IBT is set"
+try "CONFIG_CFI_CLANG" "-DCONFIG_CFI_CLANG=1" \
+	"portsel: CONFIG_CFI_CLANG is set"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
