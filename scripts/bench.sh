@@ -32,6 +32,9 @@ stock choice, module loaded) and each portsel policy:
   P2  fill one destination to exhaustion, on 40000-43999 (4,000 ports) and
       on the default range (28,232): total connect() time, per-connect
       latency p50 before the preferred parity fills, p50/p99 after
+  P2c connect+close to one destination while every even port of
+      40000-43999 but 1 or 16 is held (and with none held): p50 connect()
+      time against the low-occupancy one, probes per connect
   P3  probes per connect from /proc/net/portsel_stat at 50 %, 90 % and
       100 % of the preferred parity, after it, and the largest
   probe cost: ns per port tried in a full scan, the kernel's own loop
@@ -52,9 +55,13 @@ unevenly: run it on a quiet machine, and read the min/max columns.
                  --quick: 1)
   --long-runs N  repetitions of the kernel's default-range fill (default 1)
   --quick        no default-range fills, 5,000 connects in P1
+  --icount       one vCPU under qemu's instruction counting (-icount
+                 shift=0,sleep=off): guest time is then one ns per
+                 instruction, the same from boot to boot and whatever
+                 the host does; runs about 5x longer
   --out DIR      where bench.csv, bench.txt and bench-raw.txt (the guest's
                  records) go (default results/)
-  --only PARTS   comma-separated subset of: p1 fill4k probe filldef
+  --only PARTS   comma-separated subset of: p1 fill4k churn probe filldef
   --timeout SECS wall-clock limit for the VM (default: from the parts)
   --keep         keep the work directory (modules, console.log, result)
 
@@ -67,9 +74,10 @@ runs=
 long_runs=1
 quick=0
 out=$PORTSEL_ROOT/results
-parts=p1,fill4k,probe,filldef
+parts=p1,fill4k,churn,probe,filldef
 timeout=
 keep=0
+icount=0
 need_arg() {
 	[ "$2" -ge 2 ] || {
 		echo "bench.sh: $1 needs a value (try --help)" >&2
@@ -84,6 +92,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1; shift ;;
 	--out) need_arg "$1" $#; out=$2; shift 2 ;;
 	--only) need_arg "$1" $#; parts=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	--timeout) need_arg "$1" $#; timeout=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	*) echo "bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -106,7 +115,7 @@ fi
 [ -n "$parts" ] || { echo "bench.sh: nothing to measure" >&2; exit 2; }
 for p in ${parts//,/ }; do
 	case $p in
-	p1|fill4k|probe|filldef) ;;
+	p1|fill4k|churn|probe|filldef) ;;
 	*) echo "bench.sh: unknown part '$p' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -117,10 +126,16 @@ done
 budget=30
 case ",$parts," in *,p1,*) budget=$((budget + 30 * runs)) ;; esac
 case ",$parts," in *,fill4k,*) budget=$((budget + 12 * runs)) ;; esac
+case ",$parts," in *,churn,*) budget=$((budget + 20 * runs)) ;; esac
 case ",$parts," in *,probe,*) budget=$((budget + 20 + 30 * runs)) ;; esac
 case ",$parts," in *,filldef,*)
 	budget=$((budget + 25 * runs + 330 * long_runs)) ;;
 esac
+if [ "$icount" -eq 1 ]; then
+	PORTSEL_VM_CPUS=1
+	PORTSEL_VM_QEMU_ARGS="${PORTSEL_VM_QEMU_ARGS:+$PORTSEL_VM_QEMU_ARGS }-icount shift=0,sleep=off"
+	budget=$((budget * 5))
+fi
 timeout=${timeout:-$((3 * budget + 120))}
 
 t_start=$(date +%s)
@@ -269,6 +284,23 @@ samples() {
 				}
 			}
 		}
+		# P2c: connect+close with K even ports free (K 2000: none held)
+		$1 == "p2c" {
+			kv()
+			r = f["k"]
+			p = f["policy"]
+			out("P2c", r, p, "p50", "us", f["p50_ns"] / 1000)
+			out("P2c", r, p, "connect_avg", "us", f["avg_ns"] / 1000)
+			out("P2c", r, p, "errors", "n", f["errors"])
+			if (("probes" in f) && f["connects"] > 0)
+				out("P2c", r, p, "mean_probes", "probes",
+				    f["probes"] / f["connects"])
+			if (r == 2000)
+				p2c_low[p, f["run"]] = f["p50_ns"]
+			else if (p2c_low[p, f["run"]] > 0)
+				out("P2c", r, p, "p50_over_low", "x",
+				    f["p50_ns"] / p2c_low[p, f["run"]])
+		}
 		# the steady-state probe workload
 		$1 == "scan" {
 			kv()
@@ -359,7 +391,7 @@ samples() {
 aggregate() {
 	awk '
 		BEGIN {
-			split("connects_per_s connect_avg total p50_before p50_after p99_after probe_cost probes_per_s", a, " ")
+			split("connects_per_s connect_avg total p50 p50_before p50_after p99_after probe_cost probes_per_s", a, " ")
 			for (i in a)
 				ratioed[a[i]] = 1
 		}
@@ -390,7 +422,7 @@ aggregate() {
 				mn[k] = lo
 				mx[k] = hi
 			}
-			np = split("P1 P2 P3 probe scan", a, " ")
+			np = split("P1 P2 P2c P3 probe scan", a, " ")
 			for (i = 1; i <= np; i++)
 				prank[a[i]] = i
 			np = split("stock kernel even-first sequential random even-first:past even-first:ftrace", a, " ")
@@ -523,6 +555,26 @@ report() {
 						val(key("P2", r, p, "after_over_before"), "%.2f")
 				}
 			}
+			if (ranges["P2c"] != "") {
+				printf "\nP2c connect+close (RST) to one destination on 40000-43999 while every even port but N is held\n"
+				printf "    (N 2000: nothing held); min/median/max of the runs; p50/low: against N 2000 of the same policy and run\n"
+				printf "%-6s %-11s %-22s %-8s %-18s %-16s %s\n", "free", "policy",
+					"p50 connect() us", "ratio", "mean us", "probes/connect", "p50/low"
+				nrg = split(ranges["P2c"], rg, " ")
+				for (j = nrg; j >= 1; j--) {
+					r = rg[j]
+					np = policies("P2c", r, pl)
+					for (i = 1; i <= np; i++) {
+						p = pl[i]
+						printf "%-6s %-11s %-22s %-8s %-18s %-16s %s\n", r, p,
+							mmm(key("P2c", r, p, "p50"), "%.0f"),
+							rat(key("P2c", r, p, "p50")),
+							mmm(key("P2c", r, p, "connect_avg"), "%.0f"),
+							val(key("P2c", r, p, "mean_probes"), "%.2f"),
+							val(key("P2c", r, p, "p50_over_low"), "%.2f")
+					}
+				}
+			}
 			nrg = split(ranges["P3"], rg, " ")
 			for (j = 1; j <= nrg; j++) {
 				r = rg[j]
@@ -562,6 +614,14 @@ report() {
 					printf "  P2 %d ports: p50 after <= 1.5 x p50 before: %.2fx %s\n", r,
 						md[k], (md[k] <= 1.5 ? "met" : "NOT met")
 			}
+			for (r = 1; r <= 16; r += 15) {
+				k = key("P2c", r, "even-first", "mean_probes")
+				l = key("P2c", r, "even-first", "p50_over_low")
+				if (has(k) && has(l))
+					printf "  P2c %d even port(s) free: mean probes <= 2: %.2f %s; p50 <= 1.2 x low-occupancy p50: %.2fx %s\n",
+						r, md[k], (md[k] <= 2 ? "met" : "NOT met"),
+						md[l], (md[l] <= 1.2 ? "met" : "NOT met")
+			}
 			k = key("P2", 28232, "even-first", "total")
 			if (has(k) && ra[k] != "-")
 				printf "  P2 28232 ports: fill time <= 0.1 x kernel: %sx %s\n", ra[k],
@@ -591,7 +651,10 @@ report() {
 	report "$work/rows"
 	echo
 	echo "host: $(nproc) cpus, load average $load_before at the start," \
-		"$load_after after the VM; VM: $PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM} MiB, $PORTSEL_VM_ACCEL"
+		"$load_after after the VM; VM: $PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM} MiB, $PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}"
+	if [ "$icount" -eq 1 ]; then
+		echo "times are instruction counts (qemu -icount shift=0: 1 ns per guest instruction)"
+	fi
 } | tee "$out/bench.txt"
 warn=$(awk '$4 == "ports" && $6 > 0 && ($7 != $2 || $9 != $2) { print $1, $2, $3 }' "$work/rows")
 if [ -n "$warn" ]; then

@@ -50,7 +50,8 @@ portsel_abi() {
 # PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
 # PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
 # copied with the shared libraries ldd lists and the loader),
-# PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_MODULE (portsel.ko).
+# PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_VM_QEMU_ARGS (more
+# qemu arguments, split at spaces), PORTSEL_MODULE (portsel.ko).
 #
 # These functions are called as "portsel_vm_run ... || rc=$?", where bash
 # ignores set -e: every step checks its own errors.
@@ -62,6 +63,7 @@ PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-600}
 PORTSEL_VM_KMODS=${PORTSEL_VM_KMODS:-}
 PORTSEL_VM_BINS=${PORTSEL_VM_BINS:-}
 PORTSEL_VM_APPEND=${PORTSEL_VM_APPEND:-}
+PORTSEL_VM_QEMU_ARGS=${PORTSEL_VM_QEMU_ARGS:-}
 PORTSEL_MODULE=${PORTSEL_MODULE:-$PORTSEL_ROOT/portsel.ko}
 PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
 
@@ -209,11 +211,12 @@ portsel_vm_boot() {
 	: >"$dir/console.log" && : >"$dir/result" && : >"$dir/status" ||
 		return 1
 	t0=$(date +%s)
-	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL," \
+	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
 		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
 
+	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
-		-accel "$PORTSEL_VM_ACCEL" -cpu max \
+		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
 		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \

@@ -31,11 +31,8 @@ Build the module first (make vmtest does).
   --keep          keep the work directory (console.log, result, initramfs)
   --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT)
   --case NAME     run only this case (repeatable); the kernel log check
-                  always runs. Cases: load even-first-default parity-low-end
-                  exhaust-small-ranges reserve-odd reserved-and-socket-range
-                  sequential-random ipv6 netns netns-teardown bad-input
-                  tracepoint trace-tools ftrace-enabled kretprobe
-                  ipmodify-owner stress kernel-and-rmmod
+                  always runs. Cases:
+$(printf '%s\n' "${CASES[@]}" | paste -sd' ' | fold -s -w 56 | sed 's/^/                    /; s/ *$//')
 
 The VM also gets Debian's perf and trace-cmd (with their libraries) and
 a test module with a kprobe post_handler on __inet_hash_connect, built
@@ -47,7 +44,8 @@ USAGE
 CASES=(load even-first-default parity-low-end exhaust-small-ranges
 	reserve-odd reserved-and-socket-range sequential-random ipv6 netns
 	netns-teardown bad-input tracepoint trace-tools ftrace-enabled
-	kretprobe ipmodify-owner stress kernel-and-rmmod)
+	kretprobe ipmodify-owner memory-refill memory-ranges memory-dccp
+	memory-range-flip stress kernel-and-rmmod)
 
 known_case() {
 	local c
@@ -100,6 +98,8 @@ else
 	tail -n 5 "$work/kprobe-post.log" >&2
 fi
 PORTSEL_VM_BINS="${PORTSEL_VM_BINS:+$PORTSEL_VM_BINS }/usr/bin/perf /usr/bin/trace-cmd"
+# DCCP for case memory-dccp (its own port space)
+PORTSEL_VM_KMODS="${PORTSEL_VM_KMODS:+$PORTSEL_VM_KMODS }dccp dccp_ipv4"
 
 vm_ok=0
 portsel_vm_run --timeout "$timeout" ${cases[@]+"${cases[@]}"} \

@@ -10,7 +10,8 @@
 #   long_runs=N   repetitions of the kernel's fill of the default range,
 #                 4-5 min each under TCG (default 1)
 #   churn_n=N     connects per policy and run in P1 (default 20000)
-#   parts=LIST    comma-separated, of p1 fill4k probe filldef (default all)
+#   parts=LIST    comma-separated, of p1 fill4k churn probe filldef
+#                 (default all)
 #   variant=FILE  portsel.ko under /guest/ built with the bench_via_ftrace
 #                 switch (scripts/bench.sh); the probe workloads run under
 #                 it, both ways alternating, else one way under portsel.ko
@@ -24,6 +25,8 @@
 #        [c50= p50= m50= c90= p90= m90= c100= p100= m100= cfull= pfull=
 #         mfull= fail_probes=]   (portsel_stat: connects, probes and
 #                                  max_probes at each point; portsel only)
+#   p2c policy= k= run= connects= errors= avg_ns= p50_ns= max_ns= ms=
+#       [probes=]
 #   scan range= held= variant=kernel|past|ftrace run= base_connects= ...
 #        base_avg_ns= ... connects= errors= avg_ns= max_ns= ms= [probes=]
 # and "done" at the end. Progress goes to the console as "vm: " lines.
@@ -36,7 +39,7 @@ RUNS=3
 SCAN_RUNS=
 LONG_RUNS=1
 CHURN_N=20000
-PARTS=p1,fill4k,probe,filldef
+PARTS=p1,fill4k,churn,probe,filldef
 VARIANT=
 for a in "$@"; do
 	case $a in
@@ -216,6 +219,50 @@ p1() {
 		p1_one stock "$r" 0 "$CHURN_N"
 		p1_module "$PORTSEL_KO"
 		vm_say "  p1 run $r done"
+		r=$((r + 1))
+	done
+}
+
+# --- P2c: connect+close next to a nearly full preferred parity --------------
+
+# p2c_one POLICY K RUN: on 40000-43999, hold every even port but K towards
+# one destination (the stock order and even-first both take even ports
+# first), then P2C_N connect+close (RST) to it while they are held; K 2000
+# holds nothing: the low-occupancy reference. Probes from portsel_stat.
+P2C_N=2000
+p2c_one() {
+	set_policy "$1" 1000
+	set_range 40000 43999
+	new_dst
+	settle
+	rm -f /tmp/p2c.*
+	loop="cat $PORTSEL_STAT >/tmp/p2c.s0
+		portsel-tool churn -t 1 -n $P2C_N 127.0.0.1:$DPORT >/tmp/p2c.out
+		cat $PORTSEL_STAT >/tmp/p2c.s1"
+	if [ "$2" -lt 2000 ]; then
+		portsel-tool fill -q -n $((2000 - $2)) -x "$loop" \
+			"127.0.0.1:$DPORT" >/dev/null
+	else
+		sh -c "$loop"
+	fi
+	out=$(cat /tmp/p2c.out)
+	out=${out#"# churn "}
+	p0=$(stat_col /tmp/p2c.s0 "$1" probes)
+	p1=$(stat_col /tmp/p2c.s1 "$1" probes)
+	probes=
+	[ -z "$p0" ] || [ -z "$p1" ] || probes=" probes=$((p1 - p0))"
+	result "p2c policy=$1 k=$2 run=$3 $out$probes"
+}
+
+p2c() {
+	r=1
+	while [ "$r" -le "$RUNS" ]; do
+		for k in 2000 16 1; do
+			for p in kernel even-first; do
+				p2c_one "$p" "$k" "$r"
+			done
+		done
+		vm_say "  p2c run $r done"
 		r=$((r + 1))
 	done
 }
@@ -495,6 +542,10 @@ if want fill4k; then
 	vm_say "P2/P3: fill 40000-43999 (4,000 ports), $RUNS runs"
 	# shellcheck disable=SC2086 # one word per policy
 	fills p2 40000 43999 "$RUNS" $POLICIES
+fi
+if want churn; then
+	vm_say "P2c: connect+close with 1 or 16 even ports free, $RUNS runs"
+	p2c
 fi
 if want probe; then
 	vm_say "probe cost: even-first, exhaust_hold_ms 0, 40000-43999"

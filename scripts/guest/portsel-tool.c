@@ -205,6 +205,7 @@ static void close_rst(int fd)
 
 /* What a connecting or binding socket is given before it asks for a port. */
 struct sock_opts {
+	bool dccp;		/* DCCP instead of TCP */
 	uint32_t range;		/* IP_LOCAL_PORT_RANGE, 0 = none */
 	struct sockaddr_storage src;
 	socklen_t srclen;	/* 0 = no source address */
@@ -216,7 +217,8 @@ static int client_socket(int family, int type, const struct sock_opts *o)
 	int one = 1;
 	int fd;
 
-	fd = socket(family, type | SOCK_CLOEXEC, 0);
+	fd = socket(family, type | SOCK_CLOEXEC,
+		    type == SOCK_DCCP ? IPPROTO_DCCP : 0);
 	if (fd < 0)
 		return -errno;
 	if (o->range && setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
@@ -245,7 +247,9 @@ err:
 static int connect_one(const struct sockaddr_storage *dst, socklen_t dlen,
 		       const struct sock_opts *o, int *fdp, uint64_t *nsp)
 {
-	int fd = client_socket(dst->ss_family, SOCK_STREAM, o);
+	int fd = o->dccp ?
+		 client_socket(dst->ss_family, SOCK_DCCP, o) :
+		 client_socket(dst->ss_family, SOCK_STREAM, o);
 	uint64_t t0;
 	int e = 0;
 
@@ -314,11 +318,14 @@ static void fd_close_all(struct fd_list *l)
 static int cmd_listen(int argc, char **argv)
 {
 	int backlog = 4096, ep, c, n = 0;
-	bool daemonize = false, close_now = false;
+	bool daemonize = false, close_now = false, dccp = false;
 	struct epoll_event ev, evs[64];
 
-	while ((c = getopt(argc, argv, "b:cd")) != -1) {
+	while ((c = getopt(argc, argv, "b:cdD")) != -1) {
 		switch (c) {
+		case 'D':
+			dccp = true;
+			break;
 		case 'b':
 			backlog = parse_num(optarg, 1 << 20, "backlog");
 			break;
@@ -344,7 +351,8 @@ static int cmd_listen(int argc, char **argv)
 		int one = 1, fd;
 
 		fd = socket(ss.ss_family,
-			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			    (dccp ? SOCK_DCCP : SOCK_STREAM) | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, dccp ? IPPROTO_DCCP : 0);
 		if (fd < 0)
 			die("socket: %s", errname(errno));
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -437,8 +445,11 @@ static int cmd_fill(int argc, char **argv)
 	socklen_t dlen;
 	int c, fd, err = 0;
 
-	while ((c = getopt(argc, argv, "n:r:s:lqx:e:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:s:lqx:e:D")) != -1) {
 		switch (c) {
+		case 'D':
+			o.dccp = true;
+			break;
 		case 'n':
 			n = parse_num(optarg, 1 << 24, "count");
 			break;
@@ -637,6 +648,14 @@ static int cmp_ulong(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * How soon a port comes back to one destination: N connects, each closed
  * at once with SO_LINGER 0 so that no TIME_WAIT holds its port. A port
@@ -736,6 +755,8 @@ struct churn_thread {
 	unsigned long connects, errors;
 	uint64_t sum_ns, max_ns;
 	unsigned long err_count[MAX_ERRNO];
+	uint64_t *lat;		/* each connect's time, for the median */
+	size_t cap;
 };
 
 static void churn_signal(int sig)
@@ -769,7 +790,13 @@ static void *churn_run(void *arg)
 				break;
 			goto error;
 		}
-		t->connects++;
+		if (t->connects == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 4096;
+			t->lat = realloc(t->lat, t->cap * sizeof(*t->lat));
+			if (!t->lat)
+				die("out of memory");
+		}
+		t->lat[t->connects++] = d;
 		t->sum_ns += d;
 		if (d > t->max_ns)
 			t->max_ns = d;
@@ -836,6 +863,13 @@ static int cmd_churn(int argc, char **argv)
 	}
 	for (i = 0; i < nthreads; i++) {
 		pthread_join(th[i].tid, NULL);
+		sum.lat = realloc(sum.lat, (sum.connects + th[i].connects + 1) *
+				  sizeof(*sum.lat));
+		if (!sum.lat)
+			die("out of memory");
+		memcpy(sum.lat + sum.connects, th[i].lat,
+		       th[i].connects * sizeof(*sum.lat));
+		free(th[i].lat);
 		sum.connects += th[i].connects;
 		sum.errors += th[i].errors;
 		sum.sum_ns += th[i].sum_ns;
@@ -845,10 +879,13 @@ static int cmd_churn(int argc, char **argv)
 			sum.err_count[e] += th[i].err_count[e];
 	}
 
-	printf("# churn connects=%lu errors=%lu avg_ns=%llu max_ns=%llu ms=%llu",
+	qsort(sum.lat, sum.connects, sizeof(*sum.lat), cmp_u64);
+	printf("# churn connects=%lu errors=%lu avg_ns=%llu p50_ns=%llu max_ns=%llu ms=%llu",
 	       sum.connects, sum.errors,
 	       (unsigned long long)(sum.connects ?
 				    sum.sum_ns / sum.connects : 0),
+	       (unsigned long long)(sum.connects ?
+				    sum.lat[sum.connects / 2] : 0),
 	       (unsigned long long)sum.max_ns,
 	       (unsigned long long)((now_ns() - start) / 1000000));
 	for (e = 0; e < MAX_ERRNO; e++)
@@ -856,6 +893,7 @@ static int cmd_churn(int argc, char **argv)
 			printf(" err_%s=%lu", e ? errname(e) : "other",
 			       sum.err_count[e]);
 	printf("\n");
+	free(sum.lat);
 	free(th);
 	return 0;
 }
@@ -981,18 +1019,19 @@ static const struct {
 	const char *usage;
 } cmds[] = {
 	{ "listen", cmd_listen,
-	  "[-d] [-c] [-b BACKLOG] ADDR:PORT...\n"
+	  "[-d] [-c] [-D] [-b BACKLOG] ADDR:PORT...\n"
 	  "\taccept on each address until killed, holding each connection\n"
 	  "\tuntil its peer closes (-c: close at once); -d: go to the\n"
-	  "\tbackground once listening and print the pid" },
+	  "\tbackground once listening and print the pid; -D: DCCP" },
 	{ "fill", cmd_fill,
-	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-x CMD [-e N]] ADDR:PORT\n"
+	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-D] [-x CMD [-e N]] ADDR:PORT\n"
 	  "\tconnect N times (0/default: until one fails), holding every\n"
 	  "\tsocket; print each local port (-l: and the connect() time in\n"
 	  "\tns), then '# fill ok=N err=ERRNO|none'; -r: IP_LOCAL_PORT_RANGE;\n"
 	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -q: summary only;\n"
 	  "\t-x: run CMD with sh while the sockets are held (-e: also after\n"
-	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD" },
+	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD;\n"
+	  "\t-D: DCCP" },
 	{ "bind0", cmd_bind0,
 	  "[-n N] [-k] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
 	  "\tbind N sockets (TCP; -u: UDP) to ADDR port 0 (default\n"
@@ -1014,7 +1053,7 @@ static const struct {
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
-	  "\tthen '# churn connects=N errors=N avg_ns= max_ns= ms= err_X=N';\n"
+	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms=\n\terr_X=N' (p50: the upper middle time);\n"
 	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"

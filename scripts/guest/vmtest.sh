@@ -139,7 +139,7 @@ fill() {
 		dst="[::1]"
 		shift
 	fi
-	new_dst
+	[ -n "${FILL_SAME:-}" ] || new_dst
 	A_ok='' A_err='' A_n='' A_dup='' A_out='' A_pref='' A_other=''
 	A_mixed='' A_consec='' A_top=''
 	portsel-tool fill "$@" "$dst:$DPORT" >"$FILL" 2>&1
@@ -184,6 +184,11 @@ analyze() {
 			printf "A_pref=%d A_other=%d A_mixed=%d A_consec=%d A_top=%d\n",
 				pref, other, mixed, consec, top
 		}'
+}
+
+# refill [options]: fill again, to the destination of the last fill.
+refill() {
+	FILL_SAME=1 fill "$@"
 }
 
 # Show what a failed fill produced.
@@ -933,6 +938,149 @@ trace_tool_check() {
 	grep -q 'FAILED TO PARSE\|PORTSEL_' "$2" && fail "$1: undecoded fields"
 }
 
+# --- the exhaustion memory: exact, per key ----------------------------------
+
+# fill_all_then_refill WHAT LO HI WANT [fill options]: exhaust LO..HI
+# (WANT ports), close everything, and fill the same destination again:
+# the same WANT ports, the preferred parity first, at once.
+fill_all_then_refill() {
+	what=$1
+	fill_exhaust "$what: fill" "$2" "$3" "$4"
+	expect "$what: fill preferred first" "$A_mixed" 0
+	refill
+	check_exhaust "$what: refill" "$4"
+	expect "$what: refill preferred first" "$A_mixed" 0
+}
+
+case_memory_refill() {
+	need_module || return
+	pset policy even-first
+	stat_snap refill
+	fill_all_then_refill "40000-40099" 40000 40099 100
+	fill_all_then_refill "40001-40100" 40001 40100 100
+	# with reserve_odd the refill gets the whole even half back at
+	# once: a stale mark would fail it with no probe at all
+	pset reserve_odd 1
+	fill_all_then_refill "reserve_odd 40000-40099" 40000 40099 50
+	expect "reserve_odd refill: other-parity ports" "$A_other" 0
+	# twenty rounds in a row: no round is steered by the one before
+	i=0
+	while [ $i -lt 20 ]; do
+		refill
+		[ "$A_ok" = 50 ] || fail "reserve_odd round $i: $A_ok ports"
+		i=$((i + 1))
+	done
+	expect "portsel_stat errors" "$(stat_delta refill errors)" 0
+}
+
+case_memory_ranges() {
+	need_module || return
+	pset policy even-first
+	# a 1-port range, then a 2-port one: the mark of the first does not
+	# send the second to its odd port first
+	R_LO=40000 R_HI=40000
+	fill_exhaust "1-port 40000" 40000 40000 1
+	R_LO=40000 R_HI=40001
+	set_range 40000 40001
+	refill
+	check_exhaust "2-port 40000-40001 after 1-port" 2
+	expect "2-port after 1-port: even first" "$A_mixed" 0
+	expect "2-port after 1-port: first port" "$(sed -n 1p "$FILL")" 40000
+
+	# an even-low range, then an odd-low one over the same ports
+	fill_exhaust "even-low 40000-40009" 40000 40009 10
+	R_LO=40001 R_HI=40010
+	set_range 40001 40010
+	refill
+	check_exhaust "odd-low 40001-40010 after even-low" 10
+	expect "odd-low after even-low: odd first" "$A_mixed" 0
+
+	# reserve_odd: a narrow IP_LOCAL_PORT_RANGE socket exhausts its 5
+	# even ports; a default-range socket to the same destination,
+	# with nothing of its own held, still gets an even port
+	pset reserve_odd 1
+	set_range 32768 60999
+	R_LO=40000 R_HI=40009
+	fill -r 40000-40009 -x "portsel-tool fill -n 1 127.0.0.1:$((DPORT + 1)) >/tmp/wide.out"
+	check_exhaust "narrow 40000-40009 reserve_odd" 5
+	wide=$(sed -n 1p /tmp/wide.out)
+	expect "default-range socket while the narrow is full" \
+		"$(sed -n 's/^# fill \(ok=[0-9]*\).*/\1/p' /tmp/wide.out)" ok=1
+	case $wide in
+	*[02468]) ;;
+	*) fail "default-range socket got '$wide', want an even port" ;;
+	esac
+	# and again and again: the narrow socket's retries re-mark nothing
+	# that the wide one sees
+	i=0
+	while [ $i -lt 5 ]; do
+		refill -r 40000-40009 -x "portsel-tool fill -n 1 127.0.0.1:$DPORT >/tmp/wide.out"
+		grep -q '^# fill ok=1 ' /tmp/wide.out ||
+			fail "round $i: default-range socket: $(tail -n 1 /tmp/wide.out)"
+		i=$((i + 1))
+	done
+}
+
+# TCP and DCCP have port spaces of their own: a full TCP parity says
+# nothing about DCCP's.
+case_memory_dccp() {
+	need_module || return
+	for m in dccp dccp_ipv4; do
+		insmod "/lib/modules/$m.ko" 2>/dev/null ||
+			[ -d "/sys/module/$m" ] || {
+			fail "insmod $m failed"
+			return
+		}
+	done
+	pset policy even-first
+	pset reserve_odd 1
+	dccp_pid=$(portsel-tool listen -d -D 127.0.0.1:6100) ||
+		fail "no DCCP listener"
+	tcp_pid=$(portsel-tool listen -d 127.0.0.1:6100) ||
+		fail "no TCP listener"
+	set_range 40000 40009
+	R_LO=40000 R_HI=40009
+	portsel-tool fill -x "portsel-tool fill -D 127.0.0.1:6100 >/tmp/dccp.out" \
+		127.0.0.1:6100 >"$FILL" 2>&1
+	eval "$(analyze "$R_LO" "$R_HI" <"$FILL")"
+	check_exhaust "TCP 40000-40009" 5
+	expect "DCCP while TCP's even ports are full" \
+		"$(sed -n 's/^# fill \(ok=[0-9]* err=[A-Z]*\).*/\1/p' /tmp/dccp.out)" \
+		"ok=5 err=EADDRNOTAVAIL"
+	kill "$dccp_pid" "$tcp_pid" 2>/dev/null
+}
+
+# The netns range flipping while connects run: every port handed out is
+# in a range that was current, and nothing hangs (the kernel is asked to
+# choose once when the range moves under a connect).
+case_memory_range_flip() {
+	need_module || return
+	pset policy even-first
+	rm -f /tmp/flip.stop
+	(
+		while [ ! -e /tmp/flip.stop ]; do
+			set_range 40000 40099
+			set_range 41000 41049
+		done
+	) &
+	flipper=$!
+	i=0 bad=0 n=0
+	while [ $i -lt 30 ]; do
+		new_dst
+		portsel-tool fill -n 40 "127.0.0.1:$DPORT" >"$FILL" 2>&1
+		n=$((n + $(grep -c '^[0-9]' "$FILL")))
+		bad=$((bad + $(awk '/^[0-9]/ && !(($1 >= 40000 && $1 <= 40099) ||
+			($1 >= 41000 && $1 <= 41049))' "$FILL" | wc -l)))
+		grep -q '^# fill ok=40 err=none' "$FILL" ||
+			fail "fill $i: $(tail -n 1 "$FILL")"
+		i=$((i + 1))
+	done
+	touch /tmp/flip.stop
+	wait "$flipper"
+	vm_say "  $n ports while the range flipped"
+	expect "ports outside both ranges" "$bad" 0
+}
+
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1039,6 +1187,10 @@ run_case trace-tools case_trace_tools
 run_case ftrace-enabled case_ftrace_enabled
 run_case kretprobe case_kretprobe
 run_case ipmodify-owner case_ipmodify_owner
+run_case memory-refill case_memory_refill
+run_case memory-ranges case_memory_ranges
+run_case memory-dccp case_memory_dccp
+run_case memory-range-flip case_memory_range_flip
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
