@@ -6,6 +6,7 @@
 
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/gcd.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 
@@ -74,13 +75,27 @@ static u32 collect(struct portsel_order *o, u16 *seq, u32 max)
 	return n;
 }
 
+/*
+ * The shape each policy of this suite asks for: even-first's parity
+ * passes; sequential and random walk the range in step 1.
+ */
+static void order_init(struct portsel_order *o, enum portsel_policy policy,
+		       const struct portsel_range *r, u32 start,
+		       bool reserve_odd, bool skip_preferred)
+{
+	if (policy == PORTSEL_EVEN_FIRST)
+		portsel_order_parity(o, r, start, reserve_odd, skip_preferred);
+	else
+		portsel_order_linear(o, r, start, reserve_odd);
+}
+
 static u32 order_seq(const struct portsel_range *r, enum portsel_policy policy,
 		     u32 start, bool reserve_odd, bool skip_preferred,
 		     u16 *seq)
 {
 	struct portsel_order o;
 
-	portsel_order_init(&o, policy, r, start, reserve_odd, skip_preferred);
+	order_init(&o, policy, r, start, reserve_odd, skip_preferred);
 	return collect(&o, seq, portsel_range_size(r) + 1);
 }
 
@@ -102,7 +117,7 @@ static void check_permutation(struct kunit *test,
 
 	n = order_seq(r, policy, start, ro, false, seq);
 	KUNIT_ASSERT_EQ_MSG(test, n, want, ORDER_MSG,
-			    portsel_policy_names[policy], ro, start);
+			    portsel_policy_name(policy), ro, start);
 
 	bitmap_zero(seen, 65536);
 	for (i = 0; i < n; i++) {
@@ -110,12 +125,12 @@ static void check_permutation(struct kunit *test,
 		KUNIT_ASSERT_LE(test, seq[i], r->high);
 		KUNIT_ASSERT_FALSE_MSG(test, __test_and_set_bit(seq[i], seen),
 				       "port %u twice; " ORDER_MSG, seq[i],
-				       portsel_policy_names[policy], ro, start);
+				       portsel_policy_name(policy), ro, start);
 	}
 	/* n distinct ports in range: the top one must be among them */
 	KUNIT_EXPECT_EQ_MSG(test, test_bit(r->high, seen),
 			    !ro || portsel_port_preferred(r, r->high),
-			    ORDER_MSG, portsel_policy_names[policy], ro, start);
+			    ORDER_MSG, portsel_policy_name(policy), ro, start);
 }
 
 static void every_eligible_port_exactly_once(struct kunit *test)
@@ -149,7 +164,7 @@ static void check_preferred_only(struct kunit *test,
 	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_TRUE_MSG(test, portsel_port_preferred(r, seq[i]),
 				      "port %u; " ORDER_MSG, seq[i],
-				      portsel_policy_names[policy], 1, start);
+				      portsel_policy_name(policy), 1, start);
 }
 
 static void reserve_odd_never_yields_the_other_parity(struct kunit *test)
@@ -234,14 +249,14 @@ static void check_steps(struct kunit *test, const struct portsel_range *r,
 	n = order_seq(r, policy, start, ro, false, seq);
 	KUNIT_ASSERT_GT(test, n, 0);
 	KUNIT_EXPECT_EQ_MSG(test, seq[0], r->low + first, ORDER_MSG,
-			    portsel_policy_names[policy], ro, start);
+			    portsel_policy_name(policy), ro, start);
 	for (i = 1; i < n; i++) {
 		u32 next = seq[i - 1] + step;
 
 		if (next > r->high)
 			next = r->low;
 		KUNIT_ASSERT_EQ_MSG(test, seq[i], next, "#%u; " ORDER_MSG, i,
-				    portsel_policy_names[policy], ro, start);
+				    portsel_policy_name(policy), ro, start);
 	}
 }
 
@@ -306,7 +321,7 @@ static void check_start_coverage(struct kunit *test,
 
 	memset(hits, 0, size * sizeof(*hits));
 	for (start = 0; start < size; start++) {
-		portsel_order_init(&o, policy, r, start, ro, false);
+		order_init(&o, policy, r, start, ro, false);
 		KUNIT_ASSERT_TRUE(test, portsel_order_next(&o, &port));
 		hits[port - r->low]++;
 	}
@@ -319,7 +334,7 @@ static void check_start_coverage(struct kunit *test,
 			want = d + 1 < size ? 2 : 1;
 		KUNIT_ASSERT_EQ_MSG(test, hits[d], want,
 				    "port %u; %s reserve_odd %d", r->low + d,
-				    portsel_policy_names[policy], ro);
+				    portsel_policy_name(policy), ro);
 	}
 }
 
@@ -367,7 +382,7 @@ static void order_ends_and_stays_ended(struct kunit *test)
 	u16 port = 0;
 	int i;
 
-	portsel_order_init(&o, PORTSEL_EVEN_FIRST, &r, 0, false, false);
+	portsel_order_parity(&o, &r, 0, false, false);
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_TRUE(test, portsel_order_next(&o, &port));
 	KUNIT_EXPECT_EQ(test, port, 40001);
@@ -377,7 +392,72 @@ static void order_ends_and_stays_ended(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, port, 1);
 }
 
+/*
+ * A permuted order with any stride portsel_order_coprime() gives is a
+ * permutation of the eligible ports, and consecutive tries are that
+ * stride apart.
+ */
+static void permuted_is_a_permutation(struct kunit *test)
+{
+	const struct order_range *c = test->param_value;
+	struct portsel_range r = { .low = c->low, .high = c->high };
+	static const u32 rnds[] = { 0, 1, 2, 99, 12345, 0xffffffff };
+	u32 n, i, k, want, stride, slots;
+	struct portsel_order o;
+	unsigned long *seen;
+	u16 *seq = seq_buffer(test);
+	unsigned int ro;
+
+	seen = kunit_kcalloc(test, BITS_TO_LONGS(65536), sizeof(long),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	for (ro = 0; ro <= 1; ro++) {
+		slots = ro ? portsel_range_preferred(&r) : portsel_range_size(&r);
+		for (k = 0; k < ARRAY_SIZE(rnds); k++) {
+			stride = portsel_order_coprime(slots, rnds[k]);
+			KUNIT_ASSERT_GE(test, stride, 1);
+			KUNIT_ASSERT_TRUE(test, slots < 3 || stride < slots);
+			KUNIT_ASSERT_EQ(test, gcd(stride, slots) == 1 || slots < 2,
+					true);
+			portsel_order_permuted(&o, &r, rnds[k] ^ 0x5555, stride, ro);
+			n = collect(&o, seq, portsel_range_size(&r) + 1);
+			want = slots;
+			KUNIT_ASSERT_EQ(test, n, want);
+			bitmap_zero(seen, 65536);
+			for (i = 0; i < n; i++) {
+				KUNIT_ASSERT_GE(test, seq[i], r.low);
+				KUNIT_ASSERT_LE(test, seq[i], r.high);
+				KUNIT_ASSERT_FALSE(test, __test_and_set_bit(seq[i], seen));
+				if (ro)
+					KUNIT_ASSERT_TRUE(test,
+							  portsel_port_preferred(&r, seq[i]));
+			}
+		}
+	}
+}
+
+/* Strides are drawn over all of 1..n - 1 that are coprime to n. */
+static void coprime_strides_spread(struct kunit *test)
+{
+	u32 rnd, s;
+	bool hit[12] = {};
+
+	for (rnd = 0; rnd < 1000; rnd++) {
+		s = portsel_order_coprime(12, rnd);
+		KUNIT_ASSERT_EQ(test, gcd(s, 12), 1);
+		hit[s] = true;
+	}
+	/* 1, 5, 7, 11: every one coprime to 12, and nothing else */
+	for (s = 0; s < 12; s++)
+		KUNIT_EXPECT_EQ_MSG(test, hit[s], s == 1 || s == 5 || s == 7 ||
+				    s == 11, "stride %u", s);
+	KUNIT_EXPECT_EQ(test, portsel_order_coprime(1, 7), 1);
+	KUNIT_EXPECT_EQ(test, portsel_order_coprime(2, 7), 1);
+}
+
 static struct kunit_case order_test_cases[] = {
+	KUNIT_CASE_PARAM(permuted_is_a_permutation, order_range_gen_params),
+	KUNIT_CASE(coprime_strides_spread),
 	KUNIT_CASE_PARAM(every_eligible_port_exactly_once,
 			 order_range_gen_params),
 	KUNIT_CASE_PARAM(reserve_odd_never_yields_the_other_parity,

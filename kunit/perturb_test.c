@@ -42,7 +42,7 @@ static void increment_is_two_plus_twice_the_max(struct kunit *test)
 {
 	const struct increment_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(c->skipped, c->rnd),
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(c->skipped, c->rnd, 2),
 			c->want);
 }
 
@@ -52,15 +52,15 @@ static void counter_wraps_around_u32(struct kunit *test)
 	struct portsel_perturb *t = portsel_sim_table(test, 8);
 
 	t->count[9] = U32_MAX - 1;
-	portsel_perturb_advance(t, 9, 0, 0);
+	portsel_perturb_advance(t, 9, 0, 0, 2);
 	KUNIT_EXPECT_EQ(test, t->count[9], 0);
 
 	t->count[9] = U32_MAX - 1;
-	portsel_perturb_advance(t, 9, 0, 3);
+	portsel_perturb_advance(t, 9, 0, 3, 2);
 	KUNIT_EXPECT_EQ(test, t->count[9], 6);
 
 	t->count[9] = U32_MAX;
-	portsel_perturb_advance(t, 9, 100, 0);
+	portsel_perturb_advance(t, 9, 100, 0, 2);
 	KUNIT_EXPECT_EQ(test, t->count[9], 201);
 }
 
@@ -122,9 +122,9 @@ static void updates_stay_in_their_bucket(struct kunit *test)
 	struct portsel_perturb *t = portsel_sim_table(test, 8);
 	u32 i;
 
-	portsel_perturb_advance(t, 77, 0, 0);
-	portsel_perturb_advance(t, 77, 4, 1);
-	portsel_perturb_advance(t, 77, 0, 7);
+	portsel_perturb_advance(t, 77, 0, 0, 2);
+	portsel_perturb_advance(t, 77, 4, 1, 2);
+	portsel_perturb_advance(t, 77, 0, 7, 2);
 
 	KUNIT_EXPECT_EQ(test, t->count[77], 2 + 10 + 16);
 	for (i = 0; i <= t->mask; i++) {
@@ -134,7 +134,19 @@ static void updates_stay_in_their_bucket(struct kunit *test)
 	}
 }
 
+/* Without parity (Linux 6.8, a socket with its own range): step 1. */
+static void increment_without_parity_is_one_plus_the_max(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(0, 0, 1), 1);
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(0, 5, 1), 6);
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(9, 5, 1), 10);
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(0, 8, 1), 1);
+	/* so a run of connects does not keep one parity */
+	KUNIT_EXPECT_EQ(test, portsel_perturb_increment(0, 2, 1) % 2, 1);
+}
+
 static struct kunit_case perturb_test_cases[] = {
+	KUNIT_CASE(increment_without_parity_is_one_plus_the_max),
 	KUNIT_CASE_PARAM(increment_is_two_plus_twice_the_max,
 			 increment_gen_params),
 	KUNIT_CASE(counter_wraps_around_u32),

@@ -225,7 +225,7 @@ static void reserved_ports_leave_the_rest_per_parity(struct kunit *test)
 		__set_bit(reserved[i], sim->reserved);
 
 	for (;;) {
-		portsel_order_init(&o, PORTSEL_EVEN_FIRST, &r, 0, false, false);
+		portsel_order_parity(&o, &r, 0, false, false);
 		err = portsel_probe(&o, &portsel_sim_ops, sim, &res);
 		if (err)
 			break;

@@ -5,6 +5,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/prandom.h>
@@ -33,6 +34,7 @@ struct select_env {
 	struct portsel_sim *sim;
 	struct portsel_perturb *table;
 	u32 hint;
+	u32 next;
 	unsigned long watch;
 	struct portsel_shared sh;
 	struct portsel_tuple tuple;
@@ -52,6 +54,7 @@ static struct select_env *env_new(struct kunit *test,
 	env->table = portsel_sim_table(test, 8);
 	env->sh.table = env->table;
 	env->sh.hint = &env->hint;
+	env->sh.next = &env->next;
 	/* releases watched, as once the netns has met a busy port */
 	env->watch = T0 + PORTSEL_RESALT_PERIOD;
 	env->sh.watch = &env->watch;
@@ -139,18 +142,36 @@ static const struct fill_case fill_cases[] = {
 	{ PORTSEL_SEQUENTIAL, true, 40000, 40011 },
 	{ PORTSEL_SEQUENTIAL, true, 40001, 40011 },
 	{ PORTSEL_SEQUENTIAL, true, 40000, 40999 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40000, 40011 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40001, 40011 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40000, 40999 },
+	{ PORTSEL_SEQUENTIAL_EVEN, true, 40000, 40011 },
+	{ PORTSEL_SEQUENTIAL_EVEN, true, 40001, 40011 },
+	{ PORTSEL_SEQUENTIAL_EVEN, true, 40000, 40999 },
 	{ PORTSEL_RANDOM, false, 40000, 40011 },
 	{ PORTSEL_RANDOM, false, 40001, 40011 },
 	{ PORTSEL_RANDOM, false, 40000, 40999 },
 	{ PORTSEL_RANDOM, true, 40000, 40011 },
 	{ PORTSEL_RANDOM, true, 40001, 40011 },
 	{ PORTSEL_RANDOM, true, 40000, 40999 },
+	{ PORTSEL_RANDOM_PICK, false, 40000, 40011 },
+	{ PORTSEL_RANDOM_PICK, false, 40001, 40011 },
+	{ PORTSEL_RANDOM_PICK, false, 40000, 40999 },
+	{ PORTSEL_RANDOM_PICK, true, 40000, 40011 },
+	{ PORTSEL_RANDOM_PICK, true, 40001, 40011 },
+	{ PORTSEL_RANDOM_PICK, true, 40000, 40999 },
+	{ PORTSEL_RANDOM_INC, false, 40000, 40011 },
+	{ PORTSEL_RANDOM_INC, false, 40001, 40011 },
+	{ PORTSEL_RANDOM_INC, false, 40000, 40999 },
+	{ PORTSEL_RANDOM_INC, true, 40000, 40011 },
+	{ PORTSEL_RANDOM_INC, true, 40001, 40011 },
+	{ PORTSEL_RANDOM_INC, true, 40000, 40999 },
 };
 
 static void fill_case_desc(const struct fill_case *c, char *desc)
 {
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s %u-%u reserve_odd %d",
-		 portsel_policy_names[c->policy], c->low, c->high,
+		 portsel_policy_name(c->policy), c->low, c->high,
 		 c->reserve_odd);
 }
 
@@ -213,12 +234,13 @@ static void even_first_hands_out_preferred_parity_first(struct kunit *test)
 }
 
 static const enum portsel_policy select_policies[] = {
-	PORTSEL_EVEN_FIRST, PORTSEL_SEQUENTIAL, PORTSEL_RANDOM,
+	PORTSEL_EVEN_FIRST, PORTSEL_SEQUENTIAL, PORTSEL_SEQUENTIAL_EVEN,
+	PORTSEL_RANDOM, PORTSEL_RANDOM_PICK, PORTSEL_RANDOM_INC,
 };
 
 static void policy_desc(const enum portsel_policy *p, char *desc)
 {
-	strscpy(desc, portsel_policy_names[*p], KUNIT_PARAM_DESC_SIZE);
+	strscpy(desc, portsel_policy_name(*p), KUNIT_PARAM_DESC_SIZE);
 }
 
 KUNIT_ARRAY_PARAM(policy, select_policies, policy_desc);
@@ -295,7 +317,7 @@ static void other_errors_stop_the_loop(struct kunit *test)
 	sim->fail_port = 40002;
 	sim->fail_err = fatal;
 
-	portsel_order_init(&o, PORTSEL_SEQUENTIAL, &r, 0, false, false);
+	portsel_order_linear(&o, &r, 0, false);
 	KUNIT_EXPECT_EQ(test, portsel_probe(&o, &portsel_sim_ops, sim, &res),
 			fatal);
 	KUNIT_EXPECT_EQ(test, res.port, 0);
@@ -386,7 +408,7 @@ static void even_first_starts_at_hash_plus_counter(struct kunit *test)
 			r->low + ((off % portsel_range_size(r)) & ~1));
 	KUNIT_EXPECT_EQ(test, res.probes, 1);
 	KUNIT_EXPECT_EQ(test, env->table->count[idx],
-			portsel_perturb_increment(0, env->req.rnd));
+			portsel_perturb_increment(0, env->req.rnd, 2));
 	KUNIT_EXPECT_EQ(test, env->tuple.salt, env->req.epoch);
 	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
 }
@@ -927,6 +949,144 @@ static void unwatched_first_port_is_probed_again(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, env_full(env, T0));
 }
 
+/* n connects, each port given back before the next: the ports in order. */
+static void env_churn(struct select_env *env, u16 *ports, u32 n,
+		      struct kunit *test)
+{
+	struct portsel_result res;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		ports[i] = res.port;
+		__clear_bit(res.port, env->sim->used);
+	}
+}
+
+/*
+ * sequential-even, Linux 4.6-5.11: one destination's successive connects
+ * get successive ports of the preferred parity, 2 apart (wrapping).
+ */
+static void sequential_even_gives_every_other_port(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_SEQUENTIAL_EVEN, 40000,
+					 40999, false);
+	u16 ports[100];
+	u32 i;
+
+	env_churn(env, ports, 100, test);
+	for (i = 0; i < 100; i++) {
+		KUNIT_EXPECT_EQ(test, ports[i] % 2, 0);
+		if (i)
+			KUNIT_EXPECT_EQ_MSG(test, (ports[i] - ports[i - 1] + 1000) % 1000,
+					    2, "connect %u", i);
+	}
+}
+
+/* ... and with every port of the preferred parity held, the other one. */
+static void sequential_even_falls_back_to_the_other_parity(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_SEQUENTIAL_EVEN, 40000,
+					 40099, false);
+	struct portsel_result res;
+
+	set_ports(env->sim, 40000, 40098, 2);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+}
+
+/*
+ * random-pick, RFC 6056 Alg. 2: where each connect starts is spread over
+ * the whole range, both parities, and its tries are not neighbours.
+ */
+static void random_pick_spreads_its_tries(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_RANDOM_PICK, 40000,
+					 40999, false);
+	u32 i, odd = 0, adjacent = 0;
+	u16 ports[200];
+
+	env_churn(env, ports, 200, test);
+	for (i = 0; i < 200; i++) {
+		odd += ports[i] & 1;
+		if (i && (ports[i] == ports[i - 1] + 1 ||
+			  ports[i] + 1 == ports[i - 1]))
+			adjacent++;
+	}
+	KUNIT_EXPECT_GT(test, odd, 50);
+	KUNIT_EXPECT_LT(test, odd, 150);
+	KUNIT_EXPECT_LT(test, adjacent, 5);
+
+	/* one connect's tries: a busy range but one port, found once */
+	bitmap_set(env->sim->used, 40000, 1000);
+	__clear_bit(40777, env->sim->used);
+	for (i = 0; i < 20; i++) {
+		struct portsel_result res;
+
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		KUNIT_EXPECT_EQ(test, res.port, 40777);
+		KUNIT_EXPECT_LE(test, res.probes, 1000);
+		__clear_bit(40777, env->sim->used);
+	}
+}
+
+/*
+ * random-inc, RFC 6056 Alg. 5: each connect moves the netns' counter
+ * forward by 1..500, so successive free ports are that far apart.
+ */
+static void random_inc_steps_forward(struct kunit *test)
+{
+	struct select_env *env = env_new(test, PORTSEL_RANDOM_INC, 40000,
+					 40999, false);
+	u32 i, d, big = 0;
+	u16 ports[300];
+
+	env_churn(env, ports, 300, test);
+	for (i = 1; i < 300; i++) {
+		d = (ports[i] - ports[i - 1] + 1000) % 1000;
+		KUNIT_EXPECT_GE_MSG(test, d, 1, "connect %u", i);
+		KUNIT_EXPECT_LE_MSG(test, d, 500, "connect %u", i);
+		big += d > 250;
+	}
+	/* the increments are drawn over all of 1..500 */
+	KUNIT_EXPECT_GT(test, big, 50);
+}
+
+/*
+ * socket_range_parity=0, Linux 6.8's rule: a socket with its own range is
+ * scanned in step 1 from its hashed offset, both parities alike.
+ */
+static void socket_range_without_parity(struct kunit *test)
+{
+	static const enum portsel_policy parity_policies[] = {
+		PORTSEL_EVEN_FIRST, PORTSEL_SEQUENTIAL_EVEN,
+	};
+	struct portsel_result res;
+	u32 p, i, odd;
+
+	for (p = 0; p < ARRAY_SIZE(parity_policies); p++) {
+		struct select_env *env = env_new(test, parity_policies[p],
+						 40000, 40099, false);
+
+		env->req.no_parity = true;
+		env->req.hold = HOLD;
+		odd = 0;
+		for (i = 0; i < 100; i++) {
+			KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+			odd += res.port & 1;
+			if (i == 9)
+				KUNIT_EXPECT_TRUE(test, odd > 0 && odd < 10);
+		}
+		/* the whole range, both parities mixed from the start */
+		KUNIT_EXPECT_EQ(test, odd, 50);
+		KUNIT_EXPECT_EQ(test, portsel_sim_used(env->sim, &env->req.range,
+						       false), 50);
+		KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+		KUNIT_EXPECT_EQ(test, res.probes, 100);
+	}
+}
+
 /* "kernel" is not portsel's to choose: refused, nothing tried. */
 static void kernel_policy_is_refused(struct kunit *test)
 {
@@ -972,6 +1132,11 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE_PARAM(mark_keys_isolate, key_part_gen_params),
 	KUNIT_CASE(release_during_a_scan_prevents_the_mark),
 	KUNIT_CASE(unwatched_first_port_is_probed_again),
+	KUNIT_CASE(sequential_even_gives_every_other_port),
+	KUNIT_CASE(sequential_even_falls_back_to_the_other_parity),
+	KUNIT_CASE(random_pick_spreads_its_tries),
+	KUNIT_CASE(random_inc_steps_forward),
+	KUNIT_CASE(socket_range_without_parity),
 	KUNIT_CASE(kernel_policy_is_refused),
 	{}
 };

@@ -135,6 +135,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	struct portsel_shared sh = {
 		.table = &portsel_table,
 		.hint = &pn->hint,
+		.next = &pn->next,
 		.watch = &pn->watch,
 	};
 	struct portsel_result res;
@@ -150,6 +151,8 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
+	req.no_parity = (sk_lo || sk_hi) &&
+			!READ_ONCE(pn->socket_range_parity);
 	portsel_tuple_of(&tuple, &sk->__sk_common, net, sk->sk_protocol,
 			 &req.range, req.reserve_odd);
 	req.tuple = &tuple;

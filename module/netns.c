@@ -49,7 +49,7 @@ static int portsel_sysctl_policy(struct ctl_table *table, int write,
 		return 0;
 	}
 
-	strscpy(name, portsel_policy_names[READ_ONCE(*policy)], sizeof(name));
+	strscpy(name, portsel_policy_name(READ_ONCE(*policy)), sizeof(name));
 	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
@@ -86,6 +86,7 @@ enum {
 	PORTSEL_SYSCTL_AVAILABLE,
 	PORTSEL_SYSCTL_RESERVE_ODD,
 	PORTSEL_SYSCTL_EXHAUST_HOLD,
+	PORTSEL_SYSCTL_SOCKET_RANGE_PARITY,
 };
 
 static struct ctl_table portsel_sysctl_template[] = {
@@ -98,8 +99,8 @@ static struct ctl_table portsel_sysctl_template[] = {
 	[PORTSEL_SYSCTL_AVAILABLE] = {
 		/* read-only, so shared module data is fine in every netns */
 		.procname	= "available_policies",
-		.data		= (void *)PORTSEL_POLICIES_AVAILABLE,
-		.maxlen		= sizeof(PORTSEL_POLICIES_AVAILABLE),
+		.data		= portsel_policies_available,
+		.maxlen		= sizeof(portsel_policies_available),
 		.mode		= 0444,
 		.proc_handler	= proc_dostring,
 	},
@@ -119,6 +120,14 @@ static struct ctl_table portsel_sysctl_template[] = {
 		.extra1		= &portsel_uint_zero,
 		.extra2		= &portsel_hold_max,
 	},
+	[PORTSEL_SYSCTL_SOCKET_RANGE_PARITY] = {
+		.procname	= "socket_range_parity",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= portsel_sysctl_uint,
+		.extra1		= &portsel_uint_zero,
+		.extra2		= &portsel_uint_one,
+	},
 	{ }
 };
 
@@ -134,6 +143,8 @@ static int portsel_sysctl_register(struct net *net, struct portsel_net *pn)
 	table[PORTSEL_SYSCTL_POLICY].data = &pn->policy;
 	table[PORTSEL_SYSCTL_RESERVE_ODD].data = &pn->reserve_odd;
 	table[PORTSEL_SYSCTL_EXHAUST_HOLD].data = &pn->exhaust_hold_ms;
+	table[PORTSEL_SYSCTL_SOCKET_RANGE_PARITY].data =
+		&pn->socket_range_parity;
 
 	pn->sysctl = register_net_sysctl(net, "net/portsel", table);
 	if (!pn->sysctl) {
@@ -159,7 +170,9 @@ static int __net_init portsel_net_init(struct net *net)
 	pn->policy = PORTSEL_KERNEL;
 	pn->reserve_odd = 0;
 	pn->exhaust_hold_ms = 1000;
+	pn->socket_range_parity = 1;
 	pn->hint = 0;
+	pn->next = 0;
 	pn->watch = jiffies;
 
 	err = portsel_stats_init(net, pn);
@@ -214,6 +227,7 @@ static struct pernet_operations portsel_net_ops = {
 
 int portsel_netns_init(void)
 {
+	portsel_policy_init();
 	return register_pernet_subsys(&portsel_net_ops);
 }
 

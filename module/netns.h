@@ -19,21 +19,25 @@ struct portsel_cpu_stats;
 /*
  * Per-netns state. The knobs are read on the connect path with READ_ONCE()
  * and written whole by their sysctl handlers, so no lock is needed.
- * sequential's counter is written by every connect under that policy: it
- * gets a cache line of its own so it does not bounce the read-mostly
- * fields of the other CPUs' connects. (The struct is 2 cache lines, a
- * power of two that kzalloc() aligns naturally.)
+ * The counters of sequential, sequential-even and random-inc are written
+ * by every connect under those policies: they get a cache line of their
+ * own, so they do not bounce the read-mostly fields of the other CPUs'
+ * connects. (The struct is 2 cache lines, a power of two that kzalloc()
+ * aligns naturally.)
  */
 struct portsel_net {
 	int policy;			/* enum portsel_policy */
 	unsigned int reserve_odd;	/* 0 or 1 */
 	unsigned int exhaust_hold_ms;	/* 0 disables the exhaustion memory */
+	unsigned int socket_range_parity; /* 0: as Linux 6.8, see README */
 	/* releases watched until (jiffies); written at most twice an epoch */
 	unsigned long watch;
 	struct portsel_cpu_stats __percpu *stats;
 	struct ctl_table_header *sysctl;
 
-	u32 hint ____cacheline_aligned_in_smp;	/* sequential's counter */
+	/* sequential's and sequential-even's counter */
+	u32 hint ____cacheline_aligned_in_smp;
+	u32 next;			/* random-inc's counter */
 };
 
 extern unsigned int portsel_net_id;

@@ -8,72 +8,123 @@
  * rounds the size down to even and never offers that port to connect().
  */
 
+#include <linux/gcd.h>
+
 #include "order.h"
 
-static void portsel_pass_set(struct portsel_pass *p, u16 base, u8 step,
-			     u32 count, u32 start)
+static void portsel_order_start(struct portsel_order *o)
 {
+	o->npass = 0;
+	o->cur = 0;
+	o->k = 0;
+	o->slot = 0;
+}
+
+static void portsel_pass_add(struct portsel_order *o, u16 base, u8 step,
+			     u32 count, u32 start, u32 stride)
+{
+	struct portsel_pass *p = &o->pass[o->npass++];
+
 	p->base = base;
 	p->step = step;
 	p->count = count;
 	p->start = count ? start % count : 0;
+	p->stride = count ? stride % count : 0;
 }
 
 /**
- * portsel_order_init - lay out the candidate order of one connect()
+ * portsel_order_linear - every port from @start on, wrapping
  * @o: the order to fill
- * @policy: a portsel policy (not %PORTSEL_KERNEL)
  * @r: the effective range
  * @start: where to begin, as an offset from @r->low (any value; reduced here)
- * @reserve_odd: leave the other parity to bind(0)
- * @skip_preferred: even-first only: the preferred parity is known to be
- *	full, so try the other parity first and the preferred one last
+ * @reserve_odd: only the preferred parity, from the slot at or below @start
  */
-void portsel_order_init(struct portsel_order *o, enum portsel_policy policy,
-			const struct portsel_range *r, u32 start,
-			bool reserve_odd, bool skip_preferred)
+void portsel_order_linear(struct portsel_order *o,
+			  const struct portsel_range *r, u32 start,
+			  bool reserve_odd)
 {
-	u32 size = portsel_range_size(r);
+	portsel_order_start(o);
+	start %= portsel_range_size(r);
+	if (reserve_odd)
+		portsel_pass_add(o, r->low, 2, portsel_range_preferred(r),
+				 start / 2, 1);
+	else
+		portsel_pass_add(o, r->low, 1, portsel_range_size(r), start, 1);
+}
+
+/**
+ * portsel_order_parity - one parity, then the other, in steps of 2
+ * @o: the order to fill
+ * @r: the effective range
+ * @start: where to begin, as an offset from @r->low (any value; reduced
+ *	here), rounded down to the preferred parity; the other parity
+ *	resumes next to it, as the kernel's second pass does
+ * @reserve_odd: the preferred parity alone
+ * @other_first: the other parity first and the preferred one last
+ *	(even-first, when the preferred parity is known to be full)
+ */
+void portsel_order_parity(struct portsel_order *o,
+			  const struct portsel_range *r, u32 start,
+			  bool reserve_odd, bool other_first)
+{
+	u32 slot = start % portsel_range_size(r) / 2;
 	u32 pref = portsel_range_preferred(r);
 	u32 other = portsel_range_other(r);
-	struct portsel_pass pp, po;
 
-	start %= size;
-	o->npass = 0;
-	o->cur = 0;
-	o->k = 0;
-
-	if (policy != PORTSEL_EVEN_FIRST) {
-		/* sequential and random walk the whole range in step 1 */
-		if (reserve_odd)
-			portsel_pass_set(&o->pass[o->npass++], r->low, 2,
-					 pref, start / 2);
-		else
-			portsel_pass_set(&o->pass[o->npass++], r->low, 1,
-					 size, start);
-		return;
-	}
-
-	/*
-	 * even-first: start on the preferred parity, at the slot holding
-	 * start rounded down to that parity; the other parity resumes next to
-	 * it, as the kernel's second pass does.
-	 */
-	portsel_pass_set(&pp, r->low, 2, pref, start / 2);
-	portsel_pass_set(&po, r->low + 1, 2, other, start / 2);
-
+	portsel_order_start(o);
 	if (reserve_odd) {
-		if (!skip_preferred)
-			o->pass[o->npass++] = pp;
+		if (!other_first)
+			portsel_pass_add(o, r->low, 2, pref, slot, 1);
 		return;
 	}
-	if (skip_preferred) {
-		o->pass[o->npass++] = po;
-		o->pass[o->npass++] = pp;
+	if (other_first) {
+		portsel_pass_add(o, r->low + 1, 2, other, slot, 1);
+		portsel_pass_add(o, r->low, 2, pref, slot, 1);
 	} else {
-		o->pass[o->npass++] = pp;
-		o->pass[o->npass++] = po;
+		portsel_pass_add(o, r->low, 2, pref, slot, 1);
+		portsel_pass_add(o, r->low + 1, 2, other, slot, 1);
 	}
+}
+
+/**
+ * portsel_order_permuted - every port once, @stride slots apart
+ * @o: the order to fill
+ * @r: the effective range
+ * @start: the first slot (any value; reduced here)
+ * @stride: coprime to the number of slots (portsel_order_coprime())
+ * @reserve_odd: the slots are the preferred parity's ports alone
+ */
+void portsel_order_permuted(struct portsel_order *o,
+			    const struct portsel_range *r, u32 start,
+			    u32 stride, bool reserve_odd)
+{
+	portsel_order_start(o);
+	if (reserve_odd)
+		portsel_pass_add(o, r->low, 2, portsel_range_preferred(r),
+				 start, stride);
+	else
+		portsel_pass_add(o, r->low, 1, portsel_range_size(r), start,
+				 stride);
+}
+
+/**
+ * portsel_order_coprime - a stride for portsel_order_permuted()
+ * @count: the number of slots
+ * @rnd: random bits
+ *
+ * Return: a number in 1..@count - 1 coprime to @count, drawn from @rnd
+ * (the first coprime one at or after it); 1 when @count is below 3.
+ */
+u32 portsel_order_coprime(u32 count, u32 rnd)
+{
+	u32 s;
+
+	if (count < 3)
+		return 1;
+	s = 1 + rnd % (count - 1);
+	while (gcd(s, count) != 1)
+		s = s + 1 < count ? s + 1 : 1;
+	return s;
 }
 
 /**
@@ -86,15 +137,18 @@ void portsel_order_init(struct portsel_order *o, enum portsel_policy policy,
 bool portsel_order_next(struct portsel_order *o, u16 *port)
 {
 	const struct portsel_pass *p;
-	u32 slot;
 
 	while (o->cur < o->npass) {
 		p = &o->pass[o->cur];
 		if (o->k < p->count) {
-			slot = p->start + o->k++;
-			if (slot >= p->count)
-				slot -= p->count;
-			*port = p->base + p->step * slot;
+			if (!o->k++) {
+				o->slot = p->start;
+			} else {
+				o->slot += p->stride;
+				if (o->slot >= p->count)
+					o->slot -= p->count;
+			}
+			*port = p->base + p->step * o->slot;
 			return true;
 		}
 		o->cur++;

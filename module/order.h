@@ -4,20 +4,23 @@
 
 #include <linux/types.h>
 
-#include "policy.h"
 #include "range.h"
 
 /*
  * The order in which one connect() tries candidate ports: at most two
- * passes, each an arithmetic progression base + step * ((start + k) % count)
- * for k = 0 .. count - 1. No port is produced twice and every port of the
- * passes is produced once, so a pass is a permutation of its ports.
+ * passes, each producing base + step * ((start + k * stride) % count) for
+ * k = 0 .. count - 1, with stride coprime to count. No port is produced
+ * twice and every port of the passes is produced once, so a pass is a
+ * permutation of its ports. Policies pick a shape, not an algorithm:
+ * linear (one pass, stride 1), parity (one pass per parity) or permuted
+ * (one pass, any coprime stride).
  */
 struct portsel_pass {
 	u16 base;
 	u8 step;
 	u32 count;
 	u32 start;
+	u32 stride;
 };
 
 struct portsel_order {
@@ -25,11 +28,19 @@ struct portsel_order {
 	unsigned int npass;
 	unsigned int cur;	/* pass being produced */
 	u32 k;			/* ports produced in that pass */
+	u32 slot;		/* the last one's slot */
 };
 
-void portsel_order_init(struct portsel_order *o, enum portsel_policy policy,
-			const struct portsel_range *r, u32 start,
-			bool reserve_odd, bool skip_preferred);
+void portsel_order_linear(struct portsel_order *o,
+			  const struct portsel_range *r, u32 start,
+			  bool reserve_odd);
+void portsel_order_parity(struct portsel_order *o,
+			  const struct portsel_range *r, u32 start,
+			  bool reserve_odd, bool other_first);
+void portsel_order_permuted(struct portsel_order *o,
+			    const struct portsel_range *r, u32 start,
+			    u32 stride, bool reserve_odd);
+u32 portsel_order_coprime(u32 count, u32 rnd);
 bool portsel_order_next(struct portsel_order *o, u16 *port);
 
 /* The pass the port produced last belongs to: 0 or 1. */

@@ -29,8 +29,8 @@ static inline u32 portsel_perturb_index(const struct portsel_perturb *t,
 	return (u32)hash & t->mask;
 }
 
-u32 portsel_perturb_increment(u32 skipped, u32 rnd);
+u32 portsel_perturb_increment(u32 skipped, u32 rnd, u32 step);
 void portsel_perturb_advance(struct portsel_perturb *t, u32 idx, u32 skipped,
-			     u32 rnd);
+			     u32 rnd, u32 step);
 
 #endif /* _PORTSEL_PERTURB_H */

@@ -13,12 +13,23 @@
 
 #include "policy.h"
 
-const char *const portsel_policy_names[PORTSEL_POLICY_NR] = {
-	[PORTSEL_KERNEL]	= "kernel",
-	[PORTSEL_EVEN_FIRST]	= "even-first",
-	[PORTSEL_SEQUENTIAL]	= "sequential",
-	[PORTSEL_RANDOM]	= "random",
-};
+char portsel_policies_available[PORTSEL_POLICY_NR *
+				(PORTSEL_POLICY_NAME_MAX + 1)];
+
+/* available_policies: the table's names, in its order, once at load. */
+void portsel_policy_init(void)
+{
+	int i;
+
+	portsel_policies_available[0] = '\0';
+	for (i = 0; i < PORTSEL_POLICY_NR; i++) {
+		if (i)
+			strlcat(portsel_policies_available, " ",
+				sizeof(portsel_policies_available));
+		strlcat(portsel_policies_available, portsel_policy_name(i),
+			sizeof(portsel_policies_available));
+	}
+}
 
 /* Length of @buf without one trailing newline, or -EINVAL when empty. */
 static int portsel_value_len(const char *buf, size_t len)
@@ -46,8 +57,9 @@ int portsel_policy_parse(const char *buf, size_t len)
 		return -EINVAL;
 
 	for (i = 0; i < PORTSEL_POLICY_NR; i++) {
-		if (strlen(portsel_policy_names[i]) == n &&
-		    !memcmp(portsel_policy_names[i], buf, n))
+		const char *name = portsel_policy_name(i);
+
+		if (strlen(name) == n && !memcmp(name, buf, n))
 			return i;
 	}
 	return -EINVAL;

@@ -4,25 +4,58 @@
 
 #include <linux/types.h>
 
-/* The policies a netns can select; the order is that of available_policies. */
+struct portsel_probe_ops;
+struct portsel_request;
+struct portsel_result;
+struct portsel_shared;
+
+/*
+ * The policies a netns can select, by their row in portsel_policies[]
+ * (select.c); the order is that of available_policies.
+ */
 enum portsel_policy {
 	PORTSEL_KERNEL,
 	PORTSEL_EVEN_FIRST,
 	PORTSEL_SEQUENTIAL,
+	PORTSEL_SEQUENTIAL_EVEN,
 	PORTSEL_RANDOM,
+	PORTSEL_RANDOM_PICK,
+	PORTSEL_RANDOM_INC,
 	PORTSEL_POLICY_NR,
 };
 
 /* Longest policy name, without the NUL. */
 #define PORTSEL_POLICY_NAME_MAX	15
 
-/* "kernel even-first sequential random", for available_policies */
-#define PORTSEL_POLICIES_AVAILABLE "kernel even-first sequential random"
+typedef int (*portsel_choose_t)(struct portsel_request *req,
+				struct portsel_shared *sh,
+				const struct portsel_probe_ops *ops, void *ctx,
+				struct portsel_result *res);
 
-extern const char *const portsel_policy_names[PORTSEL_POLICY_NR];
+/*
+ * A policy is a name and a function; "kernel" has none (the kernel's own
+ * choice). The parser, available_policies, the statistics' rows, the
+ * tracepoint and the scripts all take the names from this table.
+ */
+struct portsel_policy_ops {
+	const char *name;
+	portsel_choose_t choose;
+};
 
+extern const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR];
+
+/* "kernel even-first ...", made from the table by portsel_policy_init() */
+extern char portsel_policies_available[PORTSEL_POLICY_NR *
+				       (PORTSEL_POLICY_NAME_MAX + 1)];
+
+void portsel_policy_init(void);
 int portsel_policy_parse(const char *buf, size_t len);
 int portsel_parse_uint(const char *buf, size_t len, unsigned int min,
 		       unsigned int max, unsigned int *val);
+
+static inline const char *portsel_policy_name(enum portsel_policy policy)
+{
+	return portsel_policies[policy].name;
+}
 
 #endif /* _PORTSEL_POLICY_H */

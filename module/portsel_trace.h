@@ -27,16 +27,8 @@ static inline bool portsel_trace_v4mapped(const struct sock *sk)
 #endif
 
 /*
- * __print_symbolic() puts the names it is given into the event's format
- * file; perf, trace-cmd and libtraceevent resolve an enum constant only
- * when it is declared here. (AF_INET and AF_INET6 are macros: numbers.)
- */
-TRACE_DEFINE_ENUM(PORTSEL_EVEN_FIRST);
-TRACE_DEFINE_ENUM(PORTSEL_SEQUENTIAL);
-TRACE_DEFINE_ENUM(PORTSEL_RANDOM);
-
-/*
- * One event per connect() that a portsel policy handled: the socket's
+ * One event per connect() that a portsel policy handled: the policy's
+ * name (a string, which perf and trace-cmd print as it is), the socket's
  * family (with v4mapped=1 for an AF_INET6 socket connecting to IPv4),
  * what it chose (0 on failure), how many ports it tried, and what
  * connect() got back.
@@ -47,7 +39,7 @@ TRACE_EVENT(portsel_select,
 	    TP_ARGS(sk, policy, port, probes, result, skipped_scan),
 	    TP_STRUCT__entry(__field(u16, family)
 			     __field(u16, port)
-			     __field(int, policy)
+			     __string(policy, portsel_policy_name(policy))
 			     __field(u32, probes)
 			     __field(int, result)
 			     __field(bool, v4mapped)
@@ -55,7 +47,7 @@ TRACE_EVENT(portsel_select,
 	    TP_fast_assign(__entry->family = sk->sk_family;
 			   __entry->v4mapped = portsel_trace_v4mapped(sk);
 			   __entry->port = port;
-			   __entry->policy = policy;
+			   __assign_str(policy, portsel_policy_name(policy));
 			   __entry->probes = probes;
 			   __entry->result = result;
 			   __entry->skipped_scan = skipped_scan;),
@@ -64,10 +56,7 @@ TRACE_EVENT(portsel_select,
 				       { AF_INET, "AF_INET" },
 				       { AF_INET6, "AF_INET6" }),
 		      __entry->v4mapped,
-		      __print_symbolic(__entry->policy,
-				       { PORTSEL_EVEN_FIRST, "even-first" },
-				       { PORTSEL_SEQUENTIAL, "sequential" },
-				       { PORTSEL_RANDOM, "random" }),
+		      __get_str(policy),
 		      __entry->port, __entry->probes, __entry->result,
 		      __entry->skipped_scan)
 );

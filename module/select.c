@@ -211,6 +211,16 @@ static int portsel_even_first(struct portsel_request *req,
 	hash = portsel_hash(req->tuple, req->key);
 	idx = portsel_perturb_index(t, hash);
 	ef.tag = portsel_hash_offset(hash);
+	if (req->no_parity) {
+		/* Linux 6.8 for a socket with its own range: step 1, no parity */
+		portsel_order_linear(&o, &req->range,
+				     READ_ONCE(t->count[idx]) + ef.tag, false);
+		err = portsel_probe(&o, ops, ctx, res);
+		if (!err)
+			portsel_perturb_advance(t, idx, res->probes - 1,
+						req->rnd, 1);
+		return err;
+	}
 	if (req->hold) {
 		ef.word = &t->mem[idx];
 		ef.seen = portsel_mem_read(ef.word);
@@ -238,9 +248,8 @@ static int portsel_even_first(struct portsel_request *req,
 	/* a key known full starts on the other parity: nothing to judge */
 	judged = full;
 	err = -EADDRNOTAVAIL;
-	portsel_order_init(&o, PORTSEL_EVEN_FIRST, &req->range,
-			   READ_ONCE(t->count[idx]) + ef.tag,
-			   req->reserve_odd, full);
+	portsel_order_parity(&o, &req->range, READ_ONCE(t->count[idx]) + ef.tag,
+			     req->reserve_odd, full);
 	while (portsel_order_next(&o, &port)) {
 		if (!judged && portsel_order_pass(&o) > 0) {
 			judged = true;
@@ -265,18 +274,21 @@ out:
 	portsel_ef_mark(&ef, req);
 	if (!err) {
 		portsel_ef_taken(&ef, req, res->port);
-		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd);
+		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd, 2);
 	}
 	return err;
 }
 
 /*
- * Linux <= 4.1, RFC 6056 Algorithm 3: hash plus one counter, step 1. The
- * counter moves by the probes used, so one destination gets consecutive
- * ports while they are free. No time salt: 3.16 had none, and with one the
- * run of consecutive ports would break every ten seconds.
+ * Linux <= 4.1 (Debian 8 Jessie), RFC 6056 Algorithm 3: hash plus one
+ * counter, step 1. The counter moves by the probes used, so one
+ * destination gets consecutive ports while they are free. No time salt:
+ * 3.16 had none, and with one the run of consecutive ports would break
+ * every ten seconds. Unsalted, it also tells an observer of two of the
+ * netns' connects how many it made in between.
  */
-static int portsel_sequential(struct portsel_request *req, u32 *hint,
+static int portsel_sequential(struct portsel_request *req,
+			      struct portsel_shared *sh,
 			      const struct portsel_probe_ops *ops, void *ctx,
 			      struct portsel_result *res)
 {
@@ -286,16 +298,118 @@ static int portsel_sequential(struct portsel_request *req, u32 *hint,
 
 	req->tuple->salt = 0;
 	start = portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
-		READ_ONCE(*hint);
-	portsel_order_init(&o, PORTSEL_SEQUENTIAL, &req->range, start,
-			   req->reserve_odd, false);
+		READ_ONCE(*sh->hint);
+	portsel_order_linear(&o, &req->range, start, req->reserve_odd);
 	err = portsel_probe(&o, ops, ctx, res);
 	/* start counts ports; with reserve_odd each probe moves by two */
 	if (!err)
-		WRITE_ONCE(*hint, READ_ONCE(*hint) +
+		WRITE_ONCE(*sh->hint, READ_ONCE(*sh->hint) +
 			   res->probes * (req->reserve_odd ? 2 : 1));
 	return err;
 }
+
+/*
+ * Linux 4.6 to 5.11 (Debian 9 Stretch to 11 Bullseye): the same hash and
+ * counter, but the start rounded down to the preferred parity and the
+ * parities scanned one after the other in steps of 2, the counter moving
+ * by two ports per probe: one destination gets every other port, 32770,
+ * 32772, ..., the even ports that made people ask. Unsalted, as then.
+ */
+static int portsel_sequential_even(struct portsel_request *req,
+				   struct portsel_shared *sh,
+				   const struct portsel_probe_ops *ops,
+				   void *ctx, struct portsel_result *res)
+{
+	struct portsel_order o;
+	u32 start;
+	int err;
+
+	req->tuple->salt = 0;
+	start = portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
+		READ_ONCE(*sh->hint);
+	if (req->no_parity)
+		portsel_order_linear(&o, &req->range, start, false);
+	else
+		portsel_order_parity(&o, &req->range, start, req->reserve_odd,
+				     false);
+	err = portsel_probe(&o, ops, ctx, res);
+	/* one port per probe in step 1, two in a parity's steps */
+	if (!err)
+		WRITE_ONCE(*sh->hint, READ_ONCE(*sh->hint) +
+			   res->probes * (req->no_parity ? 1 : 2));
+	return err;
+}
+
+/* RFC 6056 Algorithm 1, as FreeBSD and OpenBSD: a random start, step 1. */
+static int portsel_random(struct portsel_request *req,
+			  struct portsel_shared *sh,
+			  const struct portsel_probe_ops *ops, void *ctx,
+			  struct portsel_result *res)
+{
+	struct portsel_order o;
+
+	portsel_order_linear(&o, &req->range, req->rnd, req->reserve_odd);
+	return portsel_probe(&o, ops, ctx, res);
+}
+
+/*
+ * RFC 6056 Algorithm 2: every try somewhere unpredictable. A random start
+ * and a random stride coprime to the number of ports make each connect's
+ * tries a permutation of the range: no port twice, every port reachable.
+ */
+static int portsel_random_pick(struct portsel_request *req,
+			       struct portsel_shared *sh,
+			       const struct portsel_probe_ops *ops, void *ctx,
+			       struct portsel_result *res)
+{
+	u32 n = req->reserve_odd ? portsel_range_preferred(&req->range) :
+				   portsel_range_size(&req->range);
+	struct portsel_order o;
+
+	portsel_order_permuted(&o, &req->range, req->rnd & 0xffff,
+			       portsel_order_coprime(n, req->rnd >> 16),
+			       req->reserve_odd);
+	return portsel_probe(&o, ops, ctx, res);
+}
+
+/*
+ * RFC 6056 Algorithm 5: one counter per netns advances by a random
+ * 1..PORTSEL_RANDOM_INC_N per connect, then step 1 past busy ports; the
+ * counter stays on the port taken. N = 500, the value NetBSD uses.
+ */
+#define PORTSEL_RANDOM_INC_N	500
+
+static int portsel_random_inc(struct portsel_request *req,
+			      struct portsel_shared *sh,
+			      const struct portsel_probe_ops *ops, void *ctx,
+			      struct portsel_result *res)
+{
+	u32 start = READ_ONCE(*sh->next) + 1 + req->rnd % PORTSEL_RANDOM_INC_N;
+	struct portsel_order o;
+	int err;
+
+	portsel_order_linear(&o, &req->range, start, req->reserve_odd);
+	err = portsel_probe(&o, ops, ctx, res);
+	if (!err)
+		WRITE_ONCE(*sh->next, start + (res->probes - 1) *
+			   (req->reserve_odd ? 2 : 1));
+	return err;
+}
+
+/*
+ * The table: a policy is one function above and one row here, in the
+ * order of enum portsel_policy.
+ */
+const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
+	[PORTSEL_KERNEL]		= { "kernel", NULL },
+	[PORTSEL_EVEN_FIRST]		= { "even-first", portsel_even_first },
+	[PORTSEL_SEQUENTIAL]		= { "sequential", portsel_sequential },
+	[PORTSEL_SEQUENTIAL_EVEN]	= { "sequential-even",
+					    portsel_sequential_even },
+	[PORTSEL_RANDOM]		= { "random", portsel_random },
+	[PORTSEL_RANDOM_PICK]		= { "random-pick", portsel_random_pick },
+	[PORTSEL_RANDOM_INC]		= { "random-inc", portsel_random_inc },
+};
 
 /**
  * portsel_choose - pick and take a port for one connect()
@@ -306,30 +420,19 @@ static int portsel_sequential(struct portsel_request *req, u32 *hint,
  * @res: the outcome, also on failure
  *
  * Return: as portsel_probe(); -EINVAL for %PORTSEL_KERNEL, which the caller
- * must leave to the kernel.
+ * must leave to the kernel, and for a policy out of the table.
  */
 int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
 		   const struct portsel_probe_ops *ops, void *ctx,
 		   struct portsel_result *res)
 {
-	struct portsel_order o;
-
 	res->port = 0;
 	res->probes = 0;
 	res->skipped_scan = false;
 	res->hinted = false;
 
-	switch (req->policy) {
-	case PORTSEL_EVEN_FIRST:
-		return portsel_even_first(req, sh, ops, ctx, res);
-	case PORTSEL_SEQUENTIAL:
-		return portsel_sequential(req, sh->hint, ops, ctx, res);
-	case PORTSEL_RANDOM:
-		/* RFC 6056 Algorithm 1, as FreeBSD and OpenBSD: random start */
-		portsel_order_init(&o, PORTSEL_RANDOM, &req->range, req->rnd,
-				   req->reserve_odd, false);
-		return portsel_probe(&o, ops, ctx, res);
-	default:
+	if (req->policy >= PORTSEL_POLICY_NR ||
+	    !portsel_policies[req->policy].choose)
 		return -EINVAL;
-	}
+	return portsel_policies[req->policy].choose(req, sh, ops, ctx, res);
 }

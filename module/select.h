@@ -28,6 +28,8 @@ struct portsel_request {
 	enum portsel_policy policy;
 	struct portsel_range range;
 	bool reserve_odd;
+	/* a socket with IP_LOCAL_PORT_RANGE and socket_range_parity=0 */
+	bool no_parity;
 	struct portsel_tuple *tuple;	/* its salt is set here */
 	const siphash_key_t *key;
 	u32 epoch;		/* even-first's re-salt period number */
@@ -37,13 +39,15 @@ struct portsel_request {
 };
 
 /*
- * State shared between connects: the table, the netns' sequential counter,
- * and until when (jiffies) the netns' port releases are watched for
- * even-first's memory (see portsel_watch()).
+ * State shared between connects: the table, the netns' counters (hint:
+ * sequential and sequential-even; next: random-inc), and until when
+ * (jiffies) the netns' port releases are watched for even-first's memory
+ * (see portsel_watch()).
  */
 struct portsel_shared {
 	struct portsel_perturb *table;
 	u32 *hint;
+	u32 *next;
 	unsigned long *watch;
 };
 

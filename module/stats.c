@@ -70,7 +70,7 @@ static int portsel_stat_show(struct seq_file *seq, void *v)
 	for (p = PORTSEL_KERNEL + 1; p < PORTSEL_POLICY_NR; p++) {
 		portsel_stats_sum(pn, p, &sum);
 		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu\n",
-			   portsel_policy_names[p], sum.connects, sum.failures,
+			   portsel_policy_name(p), sum.connects, sum.failures,
 			   sum.probes, sum.max_probes, sum.other_parity,
 			   sum.errors, sum.skipped_scans);
 	}

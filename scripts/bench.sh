@@ -425,7 +425,7 @@ aggregate() {
 			np = split("P1 P2 P2c P3 probe scan", a, " ")
 			for (i = 1; i <= np; i++)
 				prank[a[i]] = i
-			np = split("stock kernel even-first sequential random even-first:past even-first:ftrace", a, " ")
+			np = split("stock kernel even-first sequential sequential-even random random-pick random-inc even-first:past even-first:ftrace", a, " ")
 			for (i = 1; i <= np; i++)
 				rank[a[i]] = i
 			for (i = 1; i <= nk; i++) {
@@ -471,7 +471,7 @@ report() {
 		function has(k) { return k in md }
 		# the policies of a part and range, in a fixed order
 		function policies(part, r, pl,   all, a, n, i, m) {
-			all = "stock kernel even-first sequential random even-first:past even-first:ftrace"
+			all = "stock kernel even-first sequential sequential-even random random-pick random-inc even-first:past even-first:ftrace"
 			n = split(all, a, " ")
 			m = 0
 			for (i = 1; i <= n; i++)

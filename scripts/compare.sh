@@ -610,7 +610,7 @@ png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &
 
 check "VM kernel log clean" is "$(meta kernel_log)" clean
 check "compare.png is a PNG with content" png "$out/compare.png"
-for p in kernel even-first sequential random; do
+for p in $(meta policies); do
 	check "$p: row in the table" grep -q "^$p " "$work/table.txt"
 	check "$p: row in compare.md" grep -q "^| $p |" "$out/compare.md"
 	check "$p: workload 1 measured" nonempty "$(col "$p" even_pct_one)"

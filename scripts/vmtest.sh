@@ -44,7 +44,8 @@ USAGE
 CASES=(load even-first-default parity-low-end exhaust-small-ranges
 	reserve-odd reserved-and-socket-range sequential-random ipv6 netns
 	netns-teardown bad-input tracepoint trace-tools ftrace-enabled
-	kretprobe ipmodify-owner memory-refill memory-ranges memory-dccp
+	kretprobe ipmodify-owner history-policies socket-range-parity
+	memory-refill memory-ranges memory-dccp
 	memory-range-flip stress kernel-and-rmmod)
 
 known_case() {
@@ -87,7 +88,8 @@ trap cleanup EXIT
 # headers portsel.ko was built with; and the real tracing tools of case
 # trace-tools, run from the host's Debian packages.
 files=()
-kdir=${KDIR:-$(portsel_kdir)}
+kdir=${KDIR:-/usr/src/linux-headers-$(portsel_vm_abi)}
+[ -d "$kdir" ] || kdir=$(portsel_kdir)
 mkdir "$work/kprobe-post"
 cp "$PORTSEL_GUEST/kprobe-post/Kbuild" "$PORTSEL_GUEST/kprobe-post/kprobe_post.c" \
 	"$work/kprobe-post/"

@@ -53,7 +53,8 @@ for a in "$@"; do
 	esac
 done
 
-POLICIES="kernel even-first sequential random"
+# every policy of the module's table, read once it is loaded (warm-up)
+POLICIES=
 DEFAULT_LO=32768
 DEFAULT_HI=60999
 
@@ -142,6 +143,7 @@ settle() {
 # without the module) before anything is timed. MODULE [HOLD].
 warm_up() {
 	use_module "$1"
+	POLICIES=$(pget available_policies)
 	set_range 40000 40999
 	for p in $POLICIES; do
 		set_policy "$p" "${2:-1000}"
@@ -553,7 +555,8 @@ if want probe; then
 fi
 if want filldef; then
 	vm_say "P2/P3: fill the default range (28,232 ports)"
-	fills p2 $DEFAULT_LO $DEFAULT_HI "$RUNS" even-first sequential random
+	# shellcheck disable=SC2046 # one word per policy
+	fills p2 $DEFAULT_LO $DEFAULT_HI "$RUNS" $(echo "$POLICIES" | tr ' ' '\n' | grep -vx kernel)
 	fills p2 $DEFAULT_LO $DEFAULT_HI "$LONG_RUNS" kernel
 fi
 

@@ -221,8 +221,20 @@ check_exhaust() {
 
 # --- the cases -------------------------------------------------------------
 
-SYSCTLS="policy available_policies reserve_odd exhaust_hold_ms"
-ALL_POLICIES="kernel even-first sequential random"
+SYSCTLS="policy available_policies reserve_odd exhaust_hold_ms
+	socket_range_parity"
+# What available_policies must say, in this order; the other cases take
+# their lists from the module (policies), so a new policy is tested there.
+WANT_POLICIES="kernel even-first sequential sequential-even random random-pick random-inc"
+
+# The policies the loaded module offers, "kernel" included (or not: -n).
+policies() {
+	if [ "${1:-}" = -n ]; then
+		pget available_policies | tr ' ' '\n' | grep -vx kernel
+	else
+		pget available_policies | tr ' ' '\n'
+	fi
+}
 STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans"
 
 # A field of the module's .modinfo: busybox modinfo wants modules.dep, so
@@ -246,9 +258,10 @@ case_load() {
 		[ -f "$SYSCTL_DIR/$s" ] || fail "no net.portsel.$s"
 	done
 	expect "policy" "$(pget policy)" kernel
-	expect "available_policies" "$(pget available_policies)" "$ALL_POLICIES"
+	expect "available_policies" "$(pget available_policies)" "$WANT_POLICIES"
 	expect "reserve_odd" "$(pget reserve_odd)" 0
 	expect "exhaust_hold_ms" "$(pget exhaust_hold_ms)" 1000
+	expect "socket_range_parity" "$(pget socket_range_parity)" 1
 	expect "available_policies mode" \
 		"$(stat -c %a "$SYSCTL_DIR/available_policies")" 444
 	expect "policy mode" "$(stat -c %a "$SYSCTL_DIR/policy")" 644
@@ -256,12 +269,15 @@ case_load() {
 	expect "portsel_stat header" \
 		"$(head -n 1 "$PORTSEL_STAT" | awk '{ $1 = $1; print }')" \
 		"$STAT_HEADER"
-	for p in even-first sequential random; do
+	n=0
+	for p in $(policies -n); do
 		row=$(awk -v p="$p" '$1 == p' "$PORTSEL_STAT")
 		echo "$row" | awk 'NF == 8 && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
 			END { exit !ok }' || fail "portsel_stat row $p: '$row'"
+		n=$((n + 1))
 	done
-	expect "portsel_stat rows" "$(awk 'END { print NR }' "$PORTSEL_STAT")" 4
+	expect "portsel_stat rows" "$(awk 'END { print NR }' "$PORTSEL_STAT")" \
+		$((n + 1))
 
 	expect "modinfo license" "$(modinfo_field license)" GPL
 	[ -n "$(modinfo_field description)" ] || fail "modinfo: no description"
@@ -390,7 +406,7 @@ case_reserve_odd() {
 
 case_reserved_and_socket_range() {
 	need_module || return
-	for p in even-first sequential random; do
+	for p in $(policies -n); do
 		pset policy "$p"
 		set_reserved "40002,40005-40006"
 		fill_exhaust "$p reserved" 40000 40010 8
@@ -450,7 +466,7 @@ case_sequential_random() {
 # offset, so only 3 ports make a deterministic witness.)
 case_ipv6() {
 	need_module || return
-	for p in $ALL_POLICIES; do
+	for p in $(policies); do
 		pset policy "$p"
 		if [ "$p" = kernel ]; then
 			fill_exhaust "kernel [::1] 40000-40002" 40000 40002 2 -6
@@ -460,7 +476,8 @@ case_ipv6() {
 		fill_exhaust "$p [::1]" 40000 40010 11 -6
 		expect "$p [::1]: top port" "$A_top" 1
 		case $p in
-		even-first) expect "even-first [::1]: even first" "$A_mixed" 0 ;;
+		even-first|sequential-even)
+			expect "$p [::1]: even first" "$A_mixed" 0 ;;
 		sequential) expect "sequential [::1]: consecutive" "$A_consec" 10 ;;
 		esac
 	done
@@ -506,7 +523,8 @@ case_netns() {
 	expect "new netns exhaust_hold_ms" \
 		"$(unshare -n cat "$SYSCTL_DIR/exhaust_hold_ms")" 1000
 	expect "new netns portsel_stat rows" \
-		"$(unshare -n cat "$PORTSEL_STAT" | awk 'END { print NR }')" 4
+		"$(unshare -n cat "$PORTSEL_STAT" | awk 'END { print NR }')" \
+		"$(awk 'END { print NR }' "$PORTSEL_STAT")"
 
 	# a child and init_net change theirs; neither sees the other's
 	unshare -n sh /guest/run --child &
@@ -938,6 +956,87 @@ trace_tool_check() {
 	grep -q 'FAILED TO PARSE\|PORTSEL_' "$2" && fail "$1: undecoded fields"
 }
 
+# --- Linux's history and RFC 6056's algorithms ------------------------------
+
+# steps LO HI: the forward distance, modulo the range, between each port
+# of $FILL and the one before it, one a line.
+steps() {
+	awk -v lo="$1" -v hi="$2" '/^[0-9]/ {
+		if (n++) print ($1 - prev + hi - lo + 1) % (hi - lo + 1)
+		prev = $1 }' "$FILL"
+}
+
+case_history_policies() {
+	need_module || return
+	# Debian 9-11: one destination's connects get every other port
+	pset policy sequential-even
+	R_LO=40000 R_HI=40999
+	set_range "$R_LO" "$R_HI"
+	fill -n 100
+	expect "sequential-even: connects" "$A_ok" 100
+	expect "sequential-even: odd ports" "$A_other" 0
+	expect "sequential-even: steps of 2" \
+		"$(steps "$R_LO" "$R_HI" | grep -cx 2)" 99
+
+	# RFC 6056 Alg. 2: both parities, neighbours no more than by chance
+	pset policy random-pick
+	fill -n 200
+	expect "random-pick: connects" "$A_ok" 200
+	expect "random-pick: repeated ports" "$A_dup" 0
+	expect_cmp "random-pick: even ports" "$A_pref" -gt 50
+	expect_cmp "random-pick: odd ports" "$A_other" -gt 50
+	expect_cmp "random-pick: consecutive ports" "$A_consec" -lt 5
+
+	# RFC 6056 Alg. 5: each connect 1..500 ports past the one before,
+	# every port given back before the next connect
+	pset policy random-inc
+	new_dst
+	: >/tmp/inc.out
+	i=0
+	while [ $i -lt 60 ]; do
+		portsel-tool fill -n 1 "127.0.0.1:$DPORT" | grep '^[0-9]' >>/tmp/inc.out
+		i=$((i + 1))
+	done
+	cp /tmp/inc.out "$FILL"
+	n=$(steps "$R_LO" "$R_HI" | awk '$1 >= 1 && $1 <= 500' | wc -l)
+	expect "random-inc: steps of 1..500" "$n" 59
+	expect_cmp "random-inc: steps above 100" \
+		"$(steps "$R_LO" "$R_HI" | awk '$1 > 100' | wc -l)" -gt 20
+
+	# every policy still hands out every port of a small range
+	for p in sequential-even random-pick random-inc; do
+		pset policy "$p"
+		fill_exhaust "$p 40000-40010" 40000 40010 11
+	done
+}
+
+# socket_range_parity=0 is Linux 6.8's rule: a socket that set
+# IP_LOCAL_PORT_RANGE gets both parities from the start, others keep it.
+case_socket_range_parity() {
+	need_module || return
+	for p in even-first sequential-even; do
+		pset policy "$p"
+		pset socket_range_parity 0 || fail "socket_range_parity=0 refused"
+		set_range 32768 60999
+		R_LO=40000 R_HI=40099
+		fill -n 50 -r 40000-40099
+		expect "$p parity 0, socket range: connects" "$A_ok" 50
+		expect_cmp "$p parity 0, socket range: even ports" "$A_pref" -gt 0
+		expect_cmp "$p parity 0, socket range: odd ports" "$A_other" -gt 0
+		R_LO=32768 R_HI=60999
+		fill -n 50
+		expect "$p parity 0, no socket range: odd ports" "$A_other" 0
+		pset socket_range_parity 1
+		R_LO=40000 R_HI=40099
+		fill -n 50 -r 40000-40099
+		expect "$p parity 1, socket range: odd ports" "$A_other" 0
+	done
+	bad_raw socket_range_parity ''
+	for v in 2 -1 ' 1' '1 ' 0x1 on; do
+		bad socket_range_parity "$v"
+	done
+}
+
 # --- the exhaustion memory: exact, per key ----------------------------------
 
 # fill_all_then_refill WHAT LO HI WANT [fill options]: exhaust LO..HI
@@ -1187,6 +1286,8 @@ run_case trace-tools case_trace_tools
 run_case ftrace-enabled case_ftrace_enabled
 run_case kretprobe case_kretprobe
 run_case ipmodify-owner case_ipmodify_owner
+run_case history-policies case_history_policies
+run_case socket-range-parity case_socket_range_parity
 run_case memory-refill case_memory_refill
 run_case memory-ranges case_memory_ranges
 run_case memory-dccp case_memory_dccp
