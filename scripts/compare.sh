@@ -35,7 +35,7 @@ Installs what is missing first (scripts/deps.sh).
 
   --range N       ports of the fill range (multiple of 4, 16..28232;
                   default 4000)
-  --quick         30,000 reuse rounds instead of 100,000 (about 2 min)
+  --quick         30,000 reuse rounds instead of 100,000 (about 3 min)
   --smoke         tiny sizes, results in a temporary directory, then
                   checks the outputs; ends with "N passed, N failed"
                   (a tier of make check)
@@ -43,7 +43,7 @@ Installs what is missing first (scripts/deps.sh).
   --keep          keep the work directory (VM console, raw records)
   --raw FILE      no VM: tables and picture from the raw records of an
                   earlier run (raw.csv of a --keep work directory)
-  --timeout SECS  wall-clock limit for the VM (default 560; smoke 240)
+  --timeout SECS  wall-clock limit for the VM (default 1500; smoke 480)
 
 Times are measured under qemu TCG: emulated, so compare ratios.
 USAGE
@@ -94,9 +94,9 @@ fi
 [ -z "$timeout" ] || [[ $timeout =~ ^[0-9]+$ ]] ||
 	die "--timeout: want seconds, not '$timeout'"
 if [ "$mode" = smoke ]; then
-	timeout=${timeout:-240}
+	timeout=${timeout:-480}
 else
-	timeout=${timeout:-560}
+	timeout=${timeout:-1500}
 fi
 
 t_start=$(date +%s)
@@ -517,7 +517,10 @@ color() {
 	even-first) echo "#d62728" ;;
 	"even-first reserve_odd=1") echo "#ff7f0e" ;;
 	sequential) echo "#1f77b4" ;;
+	sequential-even) echo "#17becf" ;;
 	random) echo "#2ca02c" ;;
+	random-pick) echo "#8c564b" ;;
+	random-inc) echo "#e377c2" ;;
 	*) echo "#9467bd" ;;
 	esac
 }
