@@ -63,7 +63,8 @@ need-kver = @test -n "$(KVER)" || { \
 	echo "make: no kernel release in $(KDIR)/include/generated/utsrelease.h" >&2; \
 	exit 1; }
 
-.PHONY: version install uninstall dkms-install dkms-remove deb package-test
+.PHONY: version install uninstall dkms-install dkms-remove deb package-test \
+	systemtest
 
 version:
 	@scripts/version.sh
@@ -121,3 +122,8 @@ shellcheck:
 
 package-test:
 	@scripts/package-test.sh "$(KDIR)"
+
+# The .deb installed, rebooted, removed and purged in a booted Debian 12
+# under qemu (TCG); the root fs is cached. ARGS: e.g. --keep.
+systemtest: deps
+	@scripts/systemtest.sh $(ARGS)

@@ -13,7 +13,8 @@ Usage: scripts/check.sh [--help]
 Runs, in order: dependency install (scripts/deps.sh), then the tiers:
 the W=1 module build, the build-time checks refusing a wrong
 prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck, the DKMS and
-Debian package test, KUnit under UML (scripts/kunit.sh), the test VM
+Debian package test, the .deb installed, rebooted and purged in a booted
+Debian 12 (scripts/systemtest.sh), KUnit under UML (scripts/kunit.sh), the test VM
 (scripts/vmtest.sh) and a smoke run of make compare (scripts/compare.sh
 --smoke). Each tier's output is shown; the last line is the
 sum, "N passed, N failed". Exits non-zero if any tier failed.
@@ -37,6 +38,7 @@ TIERS=(
 	"sparse:scripts/sparse.sh"
 	"shellcheck:scripts/shellcheck.sh"
 	"package:scripts/package-test.sh"
+	"systemtest:scripts/systemtest.sh"
 	"kunit:scripts/kunit.sh"
 	"vmtest:scripts/vmtest.sh"
 	"compare:scripts/compare.sh --smoke"

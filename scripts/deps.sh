@@ -14,7 +14,8 @@ Installs (apt-get, as root) the Debian 12 packages that portsel needs:
 the kernel image and headers the module is built and tested against,
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
-test VM) and the DKMS packaging tools.
+test VM), the DKMS packaging tools, and debootstrap and e2fsprogs for the
+system test's Debian 12 root fs.
 Does nothing when everything is present.
 USAGE
 }
@@ -32,6 +33,7 @@ PKGS=(
 	sparse shellcheck gnuplot-nox linux-perf trace-cmd
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
+	debootstrap e2fsprogs util-linux
 )
 
 missing=()
