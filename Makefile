@@ -29,8 +29,13 @@ clean:
 check:
 	@scripts/check.sh
 
-vmtest: deps module
-	@scripts/vmtest.sh
+# The Debian 12 kernel flavour make vmtest builds portsel for (in a
+# scratch copy: ./portsel.ko is left alone) and boots: amd64,
+# cloud-amd64 or rt-amd64. Its image and headers are installed if needed.
+FLAVOUR ?= amd64
+
+vmtest:
+	@scripts/vmtest.sh --flavour '$(FLAVOUR)'
 
 kunit:
 	@scripts/kunit.sh $(if $(FILTER),--filter '$(FILTER)')

@@ -8,22 +8,38 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: scripts/deps.sh [--help]
+Usage: scripts/deps.sh [--flavour FLAVOUR]... [--help]
 
 Installs (apt-get, as root) the Debian 12 packages that portsel needs:
-the kernel image and headers the module is built and tested against,
+the kernel image and headers the module is built and tested against
+(linux-image-amd64, linux-headers-amd64),
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
 test VM) and the DKMS packaging tools.
 Does nothing when everything is present.
+
+  --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
+                     flavour (by metapackage: linux-image-FLAVOUR and
+                     linux-headers-FLAVOUR), for make vmtest FLAVOUR=...;
+                     one of: $PORTSEL_FLAVOURS
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
-"") ;;
-*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+flavours=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h|--help) usage; exit 0 ;;
+	--flavour)
+		[ $# -ge 2 ] || { echo "deps.sh: --flavour needs a FLAVOUR" >&2; exit 2; }
+		portsel_flavour_check "$2" || exit 2
+		flavours+=("$2")
+		shift 2 ;;
+	*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
 
 PKGS=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
@@ -33,6 +49,9 @@ PKGS=(
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
 )
+for f in ${flavours[@]+"${flavours[@]}"}; do
+	PKGS+=("linux-image-$f" "linux-headers-$f")
+done
 
 missing=()
 for p in "${PKGS[@]}"; do
