@@ -15,6 +15,9 @@ set -euo pipefail
 # tests load and unload portsel under connect load dozens of times: run
 # both vCPUs on one host thread. The benchmarks keep multi-threaded TCG.
 PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg,thread=single}
+# The whole list takes 4-7 minutes under TCG (rt-amd64 the longest, its
+# 50 stress cycles alone ~4 minutes) on a shared 2-core host.
+PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-900}
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +26,8 @@ PORTSEL_SAY_PREFIX=vmtest
 usage() {
 	cat <<USAGE
 Usage: scripts/vmtest.sh [--flavour FLAVOUR | --kdir KDIR] [--keep]
-                         [--timeout SECS] [--case NAME]... [--help]
+                         [--timeout SECS] [--stress-loads N]
+                         [--case NAME]... [--help]
 
 Boots the kernel portsel.ko was built for (/boot/vmlinuz-<abi>) in qemu
 (TCG; PORTSEL_VM_ACCEL=kvm to opt in) and runs the integration tests.
@@ -41,6 +45,9 @@ kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
                   PORTSEL_MAKE_FLAGS: more make arguments for the build)
   --keep          keep the work directory (console.log, result, initramfs)
   --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT)
+  --stress-loads N  load/unload cycles of case stress (default
+                  $STRESS_LOADS, at least 10); each cycle flips the
+                  policy 100 times, reserve_odd and exhaust_hold_ms 25
   --case NAME     run only this case (repeatable); the kernel log check
                   always runs. Cases:
 $(printf '%s\n' "${CASES[@]}" | paste -sd' ' | fold -s -w 56 | sed 's/^/                    /; s/ *$//')
@@ -66,11 +73,15 @@ known_case() {
 	return 1
 }
 
+# Load/unload cycles of case stress, 100 policy flips each.
+STRESS_LOADS=50
+
 keep=0
 timeout=$PORTSEL_VM_TIMEOUT
 cases=()
 flavour=
 build_kdir=
+stress_loads=$STRESS_LOADS
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
@@ -84,6 +95,14 @@ while [ $# -gt 0 ]; do
 		[ -f "$2/Makefile" ] ||
 			{ echo "vmtest.sh: --kdir: no kernel build tree at '$2'" >&2; exit 2; }
 		build_kdir=$2; shift 2 ;;
+	--stress-loads)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		case $2 in
+		''|*[!0-9]*) echo "vmtest.sh: --stress-loads wants a number >= 10, not '$2'" >&2; exit 2 ;;
+		esac
+		[ "$2" -ge 10 ] ||
+			{ echo "vmtest.sh: --stress-loads wants a number >= 10, not '$2'" >&2; exit 2; }
+		stress_loads=$2; shift 2 ;;
 	--timeout)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		case $2 in
@@ -141,11 +160,12 @@ if [ -n "$build_kdir" ]; then
 	PORTSEL_MODULE=$work/portsel/portsel.ko
 	KDIR=$build_kdir
 fi
+printf 'STRESS_LOADS=%s\n' "$stress_loads" >"$work/vmtest.conf"
 
 # The second IPMODIFY owner of case ipmodify-owner, built against the
 # headers portsel.ko was built with; and the real tracing tools of case
 # trace-tools, run from the host's Debian packages.
-files=()
+files=(--file "$work/vmtest.conf")
 kdir=${KDIR:-$(portsel_kdir)}
 mkdir "$work/kprobe-post"
 cp "$PORTSEL_GUEST/kprobe-post/Kbuild" "$PORTSEL_GUEST/kprobe-post/kprobe_post.c" \

@@ -15,6 +15,11 @@
 . /guest/lib.sh
 
 ONLY=" $* "
+# load/unload cycles of case stress (scripts/vmtest.sh --stress-loads)
+STRESS_LOADS=50
+if [ -f /guest/vmtest.conf ]; then
+	. /guest/vmtest.conf
+fi
 T_N=0
 T_PASS=0
 T_FAIL=0
@@ -1081,6 +1086,9 @@ case_memory_range_flip() {
 	expect "ports outside both ranges" "$bad" 0
 }
 
+# Load/unload cycles under connect load, 100 policy flips per cycle with
+# reserve_odd and exhaust_hold_ms flipped too; STRESS_LOADS comes from
+# /guest/vmtest.conf (scripts/vmtest.sh --stress-loads).
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1088,8 +1096,8 @@ case_stress() {
 	new_dst
 	portsel-tool churn -t 2 -d 0 "127.0.0.1:$DPORT" >/tmp/churn.out &
 	churn=$!
-	flips=0 loads=0
-	while [ $loads -lt 20 ]; do
+	flips=0 loads=0 knobs=0
+	while [ $loads -lt "$STRESS_LOADS" ]; do
 		portsel_loaded && portsel_unload
 		portsel_load || fail "insmod $loads failed"
 		loads=$((loads + 1))
@@ -1098,8 +1106,13 @@ case_stress() {
 			for p in even-first sequential random kernel; do
 				pset policy "$p" || fail "policy $p refused"
 			done
-			pset reserve_odd $((i % 2))
 			flips=$((flips + 4))
+			pset reserve_odd $((i % 2)) || fail "reserve_odd refused"
+			case $((i % 4)) in
+			0) h=0 ;; 1) h=10000 ;; 2) h=1 ;; *) h=1000 ;;
+			esac
+			pset exhaust_hold_ms "$h" || fail "exhaust_hold_ms $h refused"
+			knobs=$((knobs + 2))
 			i=$((i + 1))
 		done
 		portsel_unload || fail "rmmod $loads failed"
@@ -1108,15 +1121,18 @@ case_stress() {
 	done
 	kill -TERM "$churn"
 	wait "$churn"
-	vm_say "  $loads loads, $flips policy flips: $(cat /tmp/churn.out)"
+	vm_say "  $loads loads, $flips policy flips, $knobs reserve_odd/exhaust_hold_ms writes: $(cat /tmp/churn.out)"
+	result "# stress: $loads loads, $flips policy flips, $knobs reserve_odd/exhaust_hold_ms writes"
 	c=$(sed -n 's/.* connects=\([0-9]*\).*/\1/p' /tmp/churn.out)
 	e=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' /tmp/churn.out)
 	expect_cmp "churn connects" "${c:-0}" -gt 0
 	expect "churn errors" "$e" 0
 
-	# nothing leaked: every port of a small range comes back
+	# nothing leaked: every port of the stress range and of a small one
+	# comes back
 	need_module || return
 	pset policy even-first
+	fill_exhaust "after stress 40000-40999" 40000 40999 1000
 	fill_exhaust "after stress 40000-40010" 40000 40010 11
 	bad=$(kmsg_take; kmsg_bad </tmp/kmsg.all)
 	[ -z "$bad" ] || fail "kernel log: $(echo "$bad" | head -n 1)"
