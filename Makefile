@@ -7,7 +7,7 @@
 KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/build)
 MODULE := portsel.ko
 
-.PHONY: all module module-w1 clean check vmtest kunit compare bench \
+.PHONY: all module module-w1 clean check vmtest debugtest kunit compare bench \
 	style sparse shellcheck deps
 
 all: module
@@ -36,6 +36,12 @@ FLAVOUR ?= amd64
 
 vmtest:
 	@scripts/vmtest.sh --flavour '$(FLAVOUR)'
+
+# The vmtest cases on a lockdep + KASAN debug kernel built from Debian's
+# linux-source-6.1 (cached; the first build is long). ARGS=--self-check
+# shows that a deliberate bug fails it.
+debugtest:
+	@scripts/debugtest.sh $(ARGS)
 
 kunit:
 	@scripts/kunit.sh $(if $(FILTER),--filter '$(FILTER)')

@@ -1162,6 +1162,41 @@ case_kernel_and_rmmod() {
 	expect "after rmmod default range: odd ports" "$A_other" 0
 }
 
+# With CONFIG_DEBUG_KMEMLEAK (the kernel of scripts/debugtest.sh): after
+# every case, portsel loaded so that its frames have names, two scans
+# (an object must be unreferenced in both, and older than 5 s), then
+# each suspected leak whose backtrace names portsel, or has a frame in
+# module space that no longer resolves (an unloaded portsel), fails.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+case_kmemleak() {
+	need_module || return
+	t0=$(uptime_ms)
+	echo scan 2>/dev/null >"$KMEMLEAK" || {
+		fail "kmemleak scan refused (disabled? $(dmesg | grep -i kmemleak | tail -n 1))"
+		return
+	}
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >/tmp/kmemleak.all
+	awk '
+		function flush() {
+			if (rec != "" && (rec ~ /portsel/ || rec ~ /\] 0xffffffffc/))
+				{ printf "%s", rec; n++ }
+			rec = ""
+		}
+		/^unreferenced object/ { flush() }
+		{ rec = rec $0 "\n" }
+		END { flush() }' /tmp/kmemleak.all >/tmp/kmemleak.ours
+	all=$(grep -c '^unreferenced object' /tmp/kmemleak.all)
+	ours=$(grep -c '^unreferenced object' /tmp/kmemleak.ours)
+	vm_say "  kmemleak: $all suspected leaks, $ours of portsel ($(($(uptime_ms) - t0)) ms)"
+	result "# kmemleak: $all suspected leaks, $ours of portsel"
+	[ "$ours" -eq 0 ] || {
+		head -n 60 /tmp/kmemleak.ours
+		fail "kmemleak: $ours leaks of portsel: $(head -n 1 /tmp/kmemleak.ours)"
+	}
+}
+
 case_dmesg_clean() {
 	kmsg_take
 	bad=$(kmsg_bad </tmp/kmsg.all)
@@ -1210,6 +1245,7 @@ run_case memory-range-flip case_memory_range_flip
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
+[ ! -e "$KMEMLEAK" ] || run_case kmemleak case_kmemleak
 run_case dmesg-clean case_dmesg_clean
 
 listener_stop
