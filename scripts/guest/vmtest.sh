@@ -497,7 +497,9 @@ netns_child() {
 	portsel-tool fill 127.0.0.1:6001 >/tmp/ns/fill
 	listener_stop
 	touch /tmp/ns/c3
-	exec sleep 60
+	# until case_netns kills it: on the debug kernel its 100 netns take
+	# more than a minute
+	exec sleep 3600
 }
 
 case_netns() {
@@ -710,6 +712,13 @@ teardown_child() {
 	listener_start 127.0.0.1:6001
 	portsel-tool churn -t 2 -d 0 127.0.0.1:6001 >"/tmp/td/$1.churn" &
 	c=$!
+	# the first connect can take a while on a slow (debug) kernel: wait
+	# for it (at most 5 s), then leave at a varying point of the churn
+	w=0
+	while [ "$(pstat even-first connects)" = 0 ] && [ $w -lt 50 ]; do
+		usleep 100000
+		w=$((w + 1))
+	done
 	usleep $((100000 + $1 % 4 * 50000))
 	pstat even-first connects >"/tmp/td/$1"
 	kill -TERM "$c"
