@@ -9,7 +9,8 @@ PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
 
 # The kernel build tree: the running kernel's, else the newest Debian
-# linux-headers-*-amd64 (by version, not by name).
+# linux-headers-<abi>-amd64 of the plain amd64 flavour (by version, not
+# by name; cloud-amd64 and rt-amd64 are asked for by --flavour).
 portsel_kdir() {
 	local k
 	k=/lib/modules/$(uname -r)/build
@@ -17,7 +18,7 @@ portsel_kdir() {
 		echo "$k"
 		return
 	fi
-	k=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' | sort -V | tail -n 1)
+	k=$(find /usr/src -maxdepth 1 -name 'linux-headers-*[0-9]-amd64' | sort -V | tail -n 1)
 	if [ -z "$k" ]; then
 		echo "portsel: no kernel headers found; run scripts/deps.sh" >&2
 		return 1
