@@ -7,7 +7,7 @@
 KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/build)
 MODULE := portsel.ko
 
-.PHONY: all module module-w1 clean check vmtest kunit compare bench \
+.PHONY: all module module-w1 clean check vmtest debugtest kunit compare bench \
 	style sparse shellcheck deps
 
 all: module
@@ -29,8 +29,19 @@ clean:
 check:
 	@scripts/check.sh
 
-vmtest: deps module
-	@scripts/vmtest.sh
+# The Debian 12 kernel flavour make vmtest builds portsel for (in a
+# scratch copy: ./portsel.ko is left alone) and boots: amd64,
+# cloud-amd64 or rt-amd64. Its image and headers are installed if needed.
+FLAVOUR ?= amd64
+
+vmtest:
+	@scripts/vmtest.sh --flavour '$(FLAVOUR)'
+
+# The vmtest cases on a lockdep + KASAN debug kernel built from Debian's
+# linux-source-6.1 (cached; the first build is long). ARGS=--self-check
+# shows that a deliberate bug fails it.
+debugtest:
+	@scripts/debugtest.sh $(ARGS)
 
 kunit:
 	@scripts/kunit.sh $(if $(FILTER),--filter '$(FILTER)')

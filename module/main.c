@@ -12,6 +12,7 @@
 #include "hook.h"
 #include "netns.h"
 #include "perturb.h"
+#include "selftest_debug.h"
 #include "version.h"
 
 static unsigned int perturb_shift = PORTSEL_PERTURB_SHIFT_MAX;
@@ -23,6 +24,7 @@ static int __init portsel_init(void)
 {
 	int err;
 
+	portsel_selftest_debug();
 	if (perturb_shift < PORTSEL_PERTURB_SHIFT_MIN ||
 	    perturb_shift > PORTSEL_PERTURB_SHIFT_MAX) {
 		pr_err("perturb_shift=%u is out of range: use %d..%d\n",

@@ -8,23 +8,39 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: scripts/deps.sh [--help]
+Usage: scripts/deps.sh [--flavour FLAVOUR]... [--help]
 
 Installs (apt-get, as root) the Debian 12 packages that portsel needs:
-the kernel image and headers the module is built and tested against,
+the kernel image and headers the module is built and tested against
+(linux-image-amd64, linux-headers-amd64),
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
 test VM), the DKMS packaging tools, and debootstrap and e2fsprogs for the
 system test's Debian 12 root fs.
 Does nothing when everything is present.
+
+  --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
+                     flavour (by metapackage: linux-image-FLAVOUR and
+                     linux-headers-FLAVOUR), for make vmtest FLAVOUR=...;
+                     one of: $PORTSEL_FLAVOURS
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
-"") ;;
-*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+flavours=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h|--help) usage; exit 0 ;;
+	--flavour)
+		[ $# -ge 2 ] || { echo "deps.sh: --flavour needs a FLAVOUR" >&2; exit 2; }
+		portsel_flavour_check "$2" || exit 2
+		flavours+=("$2")
+		shift 2 ;;
+	*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
 
 PKGS=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
@@ -35,6 +51,9 @@ PKGS=(
 	perl openssl
 	debootstrap e2fsprogs util-linux
 )
+for f in ${flavours[@]+"${flavours[@]}"}; do
+	PKGS+=("linux-image-$f" "linux-headers-$f")
+done
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,8 +9,8 @@ PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
 
 # The kernel build tree: the running kernel's, else the newest Debian
-# linux-headers-*-amd64 of the plain amd64 flavour (by version, not by
-# name; -cloud-amd64 and -rt-amd64 are chosen only on purpose, by KDIR).
+# linux-headers-<abi>-amd64 of the plain amd64 flavour (by version, not
+# by name; cloud-amd64 and rt-amd64 are asked for by --flavour).
 portsel_kdir() {
 	local k
 	k=/lib/modules/$(uname -r)/build
@@ -18,13 +18,40 @@ portsel_kdir() {
 		echo "$k"
 		return
 	fi
-	k=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' |
-		grep -Ev -- '-(cloud|rt)-amd64$' | sort -V | tail -n 1 || true)
+	k=$(find /usr/src -maxdepth 1 -name 'linux-headers-*[0-9]-amd64' | sort -V | tail -n 1)
 	if [ -z "$k" ]; then
 		echo "portsel: no kernel headers found; run scripts/deps.sh" >&2
 		return 1
 	fi
 	echo "$k"
+}
+
+# The Debian 12 kernel flavours portsel is built and tested for; each is
+# a pair of metapackages, linux-image-<flavour> and linux-headers-<flavour>.
+PORTSEL_FLAVOURS="amd64 cloud-amd64 rt-amd64"
+
+# Succeed when $1 is one of PORTSEL_FLAVOURS, else say which are.
+portsel_flavour_check() {
+	case " $PORTSEL_FLAVOURS " in
+	*" $1 "*) [ -n "$1" ] && return 0 ;;
+	esac
+	echo "portsel: no kernel flavour '$1'; the flavours are: $PORTSEL_FLAVOURS" >&2
+	return 1
+}
+
+# The ABI (6.1.0-NN-<flavour>) the installed linux-headers-<flavour>
+# metapackage points at: never written down, always looked up.
+portsel_flavour_abi() {
+	local abi
+
+	abi=$(dpkg-query -W -f='${Depends}' "linux-headers-$1" 2>/dev/null |
+		tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' |
+		head -n 1)
+	if [ -z "$abi" ] || [ ! -d "/usr/src/linux-headers-$abi" ]; then
+		echo "portsel: linux-headers-$1 is not installed; run scripts/deps.sh --flavour $1" >&2
+		return 1
+	fi
+	echo "$abi"
 }
 
 # The ABI (e.g. 6.1.0-NN-amd64) of a build tree.
@@ -53,7 +80,11 @@ portsel_abi() {
 # PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
 # copied with the shared libraries ldd lists and the loader),
 # PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_VM_QEMU_ARGS (more
-# qemu arguments, split at spaces), PORTSEL_MODULE (portsel.ko).
+# qemu arguments, split at spaces), PORTSEL_MODULE (portsel.ko),
+# PORTSEL_VM_KERNEL (the kernel image to boot instead of Debian's
+# /boot/vmlinuz-<abi>) and PORTSEL_VM_MODDIR (where the PORTSEL_VM_KMODS
+# are found instead of /lib/modules/<abi>): the two a kernel built here
+# sets (scripts/debugtest.sh).
 #
 # These functions are called as "portsel_vm_run ... || rc=$?", where bash
 # ignores set -e: every step checks its own errors.
@@ -67,6 +98,8 @@ PORTSEL_VM_BINS=${PORTSEL_VM_BINS:-}
 PORTSEL_VM_APPEND=${PORTSEL_VM_APPEND:-}
 PORTSEL_VM_QEMU_ARGS=${PORTSEL_VM_QEMU_ARGS:-}
 PORTSEL_MODULE=${PORTSEL_MODULE:-$PORTSEL_ROOT/portsel.ko}
+PORTSEL_VM_KERNEL=${PORTSEL_VM_KERNEL:-}
+PORTSEL_VM_MODDIR=${PORTSEL_VM_MODDIR:-}
 PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
 
 # How the last portsel_vm_boot ended: "exit" (PORTSEL_VM_EXIT holds the
@@ -98,12 +131,12 @@ portsel_vm_abi() {
 	echo "$abi"
 }
 
-# The kernel image of an ABI.
+# The kernel image of an ABI (PORTSEL_VM_KERNEL when set).
 portsel_vm_kernel() {
-	local k=/boot/vmlinuz-$1
+	local k=${PORTSEL_VM_KERNEL:-/boot/vmlinuz-$1}
 
 	if [ ! -r "$k" ]; then
-		portsel_say "no readable $k; install linux-image-$1"
+		portsel_say "no readable $k${PORTSEL_VM_KERNEL:+ (PORTSEL_VM_KERNEL)}; install linux-image-$1"
 		return 1
 	fi
 	echo "$k"
@@ -118,13 +151,15 @@ portsel_vm_tool() {
 	echo "$out"
 }
 
-# A kernel module of ABI by name, uncompressed, into DIR.
+# A kernel module of ABI by name, uncompressed, into DIR; from
+# PORTSEL_VM_MODDIR when set, else /lib/modules/ABI.
 portsel_vm_kmod() {
-	local abi=$1 name=$2 dir=$3 f
+	local abi=$1 name=$2 dir=$3 f mdir
 
-	f=$(find "/lib/modules/$abi/kernel" -name "$name.ko*" | head -n 1)
+	mdir=${PORTSEL_VM_MODDIR:-/lib/modules/$abi}
+	f=$(find "$mdir/kernel" -name "$name.ko*" | head -n 1)
 	if [ -z "$f" ]; then
-		portsel_say "no module $name for $abi"
+		portsel_say "no module $name for $abi in $mdir"
 		return 1
 	fi
 	case $f in
@@ -312,4 +347,14 @@ portsel_vm_result() {
 portsel_vm_console_tail() {
 	[ -f "$1/console.log" ] || return 0
 	tail -n "${2:-40}" "$1/console.log" | tr -d '\r'
+}
+
+# The kernel's reports in a run's console (splats, sanitizers, lockdep,
+# RCU), each from its first line on, at most N (default 150) lines: what
+# to show when a case failed on the kernel log.
+portsel_vm_console_reports() {
+	[ -f "$1/console.log" ] || return 0
+	tr -d '\r' <"$1/console.log" |
+		awk '/(WARNING|BUG|UBSAN|ODEBUG):|Oops|general protection|list_(add|del) corruption/ { left = 40 }
+		     left > 0 { print; left-- }' | head -n "${2:-150}"
 }

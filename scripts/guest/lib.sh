@@ -73,8 +73,12 @@ kmsg_take() {
 }
 
 # The lines of a kernel log (stdin) that mean the kernel or portsel went
-# wrong: splats, and portsel's own messages at error level or worse.
+# wrong: splats, and portsel's own messages at error level or worse. The
+# debug kernel's checkers (scripts/debugtest.sh) start their reports
+# with "WARNING:" or "BUG:" too (lockdep, "suspicious RCU usage",
+# "sleeping function called from invalid context", KASAN, KFENCE); the
+# rest are named: UBSAN, ODEBUG (debugobjects), list corruption.
 kmsg_bad() {
-	grep -E 'WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|Call Trace|^<[0-3]>(\[[^]]*\] *)?portsel' ||
+	grep -E 'WARNING:|BUG:|Oops|KASAN|KFENCE|UBSAN|ODEBUG|general protection|Call Trace|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|list_(add|del) corruption|^<[0-3]>(\[[^]]*\] *)?portsel' ||
 		true
 }

@@ -15,6 +15,11 @@
 . /guest/lib.sh
 
 ONLY=" $* "
+# load/unload cycles of case stress (scripts/vmtest.sh --stress-loads)
+STRESS_LOADS=50
+if [ -f /guest/vmtest.conf ]; then
+	. /guest/vmtest.conf
+fi
 T_N=0
 T_PASS=0
 T_FAIL=0
@@ -509,7 +514,9 @@ netns_child() {
 	portsel-tool fill 127.0.0.1:6001 >/tmp/ns/fill
 	listener_stop
 	touch /tmp/ns/c3
-	exec sleep 60
+	# until case_netns kills it: on the debug kernel its 100 netns take
+	# more than a minute
+	exec sleep 3600
 }
 
 case_netns() {
@@ -723,6 +730,13 @@ teardown_child() {
 	listener_start 127.0.0.1:6001
 	portsel-tool churn -t 2 -d 0 127.0.0.1:6001 >"/tmp/td/$1.churn" &
 	c=$!
+	# the first connect can take a while on a slow (debug) kernel: wait
+	# for it (at most 5 s), then leave at a varying point of the churn
+	w=0
+	while [ "$(pstat even-first connects)" = 0 ] && [ $w -lt 50 ]; do
+		usleep 100000
+		w=$((w + 1))
+	done
 	usleep $((100000 + $1 % 4 * 50000))
 	pstat even-first connects >"/tmp/td/$1"
 	kill -TERM "$c"
@@ -1180,6 +1194,9 @@ case_memory_range_flip() {
 	expect "ports outside both ranges" "$bad" 0
 }
 
+# Load/unload cycles under connect load, 100+ policy flips per cycle with
+# reserve_odd and exhaust_hold_ms flipped too; STRESS_LOADS comes from
+# /guest/vmtest.conf (scripts/vmtest.sh --stress-loads).
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1187,18 +1204,24 @@ case_stress() {
 	new_dst
 	portsel-tool churn -t 2 -d 0 "127.0.0.1:$DPORT" >/tmp/churn.out &
 	churn=$!
-	flips=0 loads=0
-	while [ $loads -lt 20 ]; do
+	flips=0 loads=0 knobs=0
+	while [ $loads -lt "$STRESS_LOADS" ]; do
 		portsel_loaded && portsel_unload
 		portsel_load || fail "insmod $loads failed"
 		loads=$((loads + 1))
 		i=0
-		while [ $i -lt 25 ]; do
-			for p in even-first sequential random kernel; do
+		# every policy of the table, kernel last, until 100 flips
+		while [ $flips -lt $((loads * 100)) ]; do
+			for p in $(policies -n) kernel; do
 				pset policy "$p" || fail "policy $p refused"
+				flips=$((flips + 1))
 			done
-			pset reserve_odd $((i % 2))
-			flips=$((flips + 4))
+			pset reserve_odd $((i % 2)) || fail "reserve_odd refused"
+			case $((i % 4)) in
+			0) h=0 ;; 1) h=10000 ;; 2) h=1 ;; *) h=1000 ;;
+			esac
+			pset exhaust_hold_ms "$h" || fail "exhaust_hold_ms $h refused"
+			knobs=$((knobs + 2))
 			i=$((i + 1))
 		done
 		portsel_unload || fail "rmmod $loads failed"
@@ -1207,15 +1230,18 @@ case_stress() {
 	done
 	kill -TERM "$churn"
 	wait "$churn"
-	vm_say "  $loads loads, $flips policy flips: $(cat /tmp/churn.out)"
+	vm_say "  $loads loads, $flips policy flips, $knobs reserve_odd/exhaust_hold_ms writes: $(cat /tmp/churn.out)"
+	result "# stress: $loads loads, $flips policy flips, $knobs reserve_odd/exhaust_hold_ms writes"
 	c=$(sed -n 's/.* connects=\([0-9]*\).*/\1/p' /tmp/churn.out)
 	e=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' /tmp/churn.out)
 	expect_cmp "churn connects" "${c:-0}" -gt 0
 	expect "churn errors" "$e" 0
 
-	# nothing leaked: every port of a small range comes back
+	# nothing leaked: every port of the stress range and of a small one
+	# comes back
 	need_module || return
 	pset policy even-first
+	fill_exhaust "after stress 40000-40999" 40000 40999 1000
 	fill_exhaust "after stress 40000-40010" 40000 40010 11
 	bad=$(kmsg_take; kmsg_bad </tmp/kmsg.all)
 	[ -z "$bad" ] || fail "kernel log: $(echo "$bad" | head -n 1)"
@@ -1243,6 +1269,41 @@ case_kernel_and_rmmod() {
 	fill -n 200
 	expect "after rmmod default range: connects" "$A_ok" 200
 	expect "after rmmod default range: odd ports" "$A_other" 0
+}
+
+# With CONFIG_DEBUG_KMEMLEAK (the kernel of scripts/debugtest.sh): after
+# every case, portsel loaded so that its frames have names, two scans
+# (an object must be unreferenced in both, and older than 5 s), then
+# each suspected leak whose backtrace names portsel, or has a frame in
+# module space that no longer resolves (an unloaded portsel), fails.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+case_kmemleak() {
+	need_module || return
+	t0=$(uptime_ms)
+	echo scan 2>/dev/null >"$KMEMLEAK" || {
+		fail "kmemleak scan refused (disabled? $(dmesg | grep -i kmemleak | tail -n 1))"
+		return
+	}
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >/tmp/kmemleak.all
+	awk '
+		function flush() {
+			if (rec != "" && (rec ~ /portsel/ || rec ~ /\] 0xffffffffc/))
+				{ printf "%s", rec; n++ }
+			rec = ""
+		}
+		/^unreferenced object/ { flush() }
+		{ rec = rec $0 "\n" }
+		END { flush() }' /tmp/kmemleak.all >/tmp/kmemleak.ours
+	all=$(grep -c '^unreferenced object' /tmp/kmemleak.all)
+	ours=$(grep -c '^unreferenced object' /tmp/kmemleak.ours)
+	vm_say "  kmemleak: $all suspected leaks, $ours of portsel ($(($(uptime_ms) - t0)) ms)"
+	result "# kmemleak: $all suspected leaks, $ours of portsel"
+	[ "$ours" -eq 0 ] || {
+		head -n 60 /tmp/kmemleak.ours
+		fail "kmemleak: $ours leaks of portsel: $(head -n 1 /tmp/kmemleak.ours)"
+	}
 }
 
 case_dmesg_clean() {
@@ -1295,6 +1356,7 @@ run_case memory-range-flip case_memory_range_flip
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
+[ ! -e "$KMEMLEAK" ] || run_case kmemleak case_kmemleak
 run_case dmesg-clean case_dmesg_clean
 
 listener_stop
