@@ -280,6 +280,23 @@ out:
 }
 
 /*
+ * The start of Linux's policies before 5.12: an unsalted hash of the tuple
+ * plus the netns' counter, which a success moves by the ports it covered.
+ */
+static u32 portsel_hint_start(struct portsel_request *req,
+			      const struct portsel_shared *sh)
+{
+	req->tuple->salt = 0;
+	return portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
+	       READ_ONCE(*sh->hint);
+}
+
+static void portsel_hint_advance(struct portsel_shared *sh, u32 ports)
+{
+	WRITE_ONCE(*sh->hint, READ_ONCE(*sh->hint) + ports);
+}
+
+/*
  * Linux <= 4.1 (Debian 8 Jessie), RFC 6056 Algorithm 3: hash plus one
  * counter, step 1. The counter moves by the probes used, so one
  * destination gets consecutive ports while they are free. No time salt:
@@ -293,18 +310,14 @@ static int portsel_sequential(struct portsel_request *req,
 			      struct portsel_result *res)
 {
 	struct portsel_order o;
-	u32 start;
 	int err;
 
-	req->tuple->salt = 0;
-	start = portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
-		READ_ONCE(*sh->hint);
-	portsel_order_linear(&o, &req->range, start, req->reserve_odd);
+	portsel_order_linear(&o, &req->range, portsel_hint_start(req, sh),
+			     req->reserve_odd);
 	err = portsel_probe(&o, ops, ctx, res);
 	/* start counts ports; with reserve_odd each probe moves by two */
 	if (!err)
-		WRITE_ONCE(*sh->hint, READ_ONCE(*sh->hint) +
-			   res->probes * (req->reserve_odd ? 2 : 1));
+		portsel_hint_advance(sh, res->probes * (req->reserve_odd ? 2 : 1));
 	return err;
 }
 
@@ -320,13 +333,10 @@ static int portsel_sequential_even(struct portsel_request *req,
 				   const struct portsel_probe_ops *ops,
 				   void *ctx, struct portsel_result *res)
 {
+	u32 start = portsel_hint_start(req, sh);
 	struct portsel_order o;
-	u32 start;
 	int err;
 
-	req->tuple->salt = 0;
-	start = portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
-		READ_ONCE(*sh->hint);
 	if (req->no_parity)
 		portsel_order_linear(&o, &req->range, start, false);
 	else
@@ -335,8 +345,7 @@ static int portsel_sequential_even(struct portsel_request *req,
 	err = portsel_probe(&o, ops, ctx, res);
 	/* one port per probe in step 1, two in a parity's steps */
 	if (!err)
-		WRITE_ONCE(*sh->hint, READ_ONCE(*sh->hint) +
-			   res->probes * (req->no_parity ? 1 : 2));
+		portsel_hint_advance(sh, res->probes * (req->no_parity ? 1 : 2));
 	return err;
 }
 
