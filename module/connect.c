@@ -20,6 +20,8 @@
 #include <net/inet6_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/ip.h>
+#include <net/l3mdev.h>
+#include <net/tcp_states.h>
 
 #include "connect.h"
 #include "hook.h"
@@ -39,7 +41,65 @@ struct portsel_try {
 	u64 port_offset;
 	portsel_check_t check;
 	int net_lo, net_hi;	/* the netns range the order was made for */
+	int sdif;		/* l3mdev of the bound device, as the kernel's */
+	bool look_first;	/* a port was busy: look before asking */
+	u32 busy_by_lookup;	/* probes the lookup answered */
 };
+
+/*
+ * The socket of the established hash (full, request or TIME_WAIT) that
+ * holds @skc's 4-tuple with local port @lport, referenced; or NULL. Matched
+ * on the bound device as check_established() matches (@dif, @sdif).
+ */
+static struct sock *portsel_established(struct net *net,
+					struct inet_hashinfo *hashinfo,
+					const struct sock_common *skc,
+					u16 lport, int dif, int sdif)
+{
+	struct sock *found;
+
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&skc->skc_v6_daddr))
+		found = __inet6_lookup_established(net, hashinfo,
+						   &skc->skc_v6_daddr,
+						   skc->skc_dport,
+						   &skc->skc_v6_rcv_saddr,
+						   lport, dif, sdif);
+	else
+#endif
+		found = __inet_lookup_established(net, hashinfo,
+						  skc->skc_daddr,
+						  skc->skc_dport,
+						  skc->skc_rcv_saddr,
+						  lport, dif, sdif);
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Is @port taken for this connect by a live socket with the same 4-tuple?
+ * The kernel would say so too, after its bind bucket lock, its ehash lock
+ * and a call: this lockless lookup costs less than that. A TIME_WAIT
+ * socket, which the kernel may recycle, and a miss leave the answer to the
+ * kernel, so every port handed out is still the kernel's decision.
+ */
+static bool portsel_try_taken(const struct portsel_try *t, u16 port)
+{
+	struct sock *sk = t->sk;
+	struct sock *found;
+	bool taken;
+
+	found = portsel_established(sock_net(sk), t->death_row->hashinfo,
+				    &sk->__sk_common, port,
+				    sk->sk_bound_dev_if, t->sdif);
+	if (!found)
+		return false;
+	taken = found->sk_state != TCP_TIME_WAIT;
+	sock_gen_put(found);
+	return taken;
+}
 
 static bool portsel_try_reserved(void *arg, u16 port)
 {
@@ -59,13 +119,26 @@ static int portsel_try_port(void *arg, u16 port)
 	struct inet_sock *inet = inet_sk(t->sk);
 	int lo, hi;
 
+	int err;
+
 	inet_get_local_port_range(sock_net(t->sk), &lo, &hi);
 	if (lo != t->net_lo || hi != t->net_hi)
 		return -EAGAIN;
+	/*
+	 * Looking first would only add a lookup to a connect whose first
+	 * port is free, the common case: start once a port was busy.
+	 */
+	if (t->look_first && portsel_try_taken(t, port)) {
+		t->busy_by_lookup++;
+		return -EADDRNOTAVAIL;
+	}
 	inet->local_port_range.lo = port;
 	inet->local_port_range.hi = port;
-	return portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
-				      t->check);
+	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
+				     t->check);
+	if (err == -EADDRNOTAVAIL)
+		t->look_first = true;
+	return err;
 }
 
 static const struct portsel_probe_ops portsel_socket_ops = {
@@ -149,6 +222,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	sk_lo = inet->local_port_range.lo;
 	sk_hi = inet->local_port_range.hi;
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
+	t.sdif = l3mdev_master_ifindex_by_index(net, sk->sk_bound_dev_if);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
 	req.no_parity = (sk_lo || sk_hi) &&
@@ -177,7 +251,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
-			      err);
+			      t.busy_by_lookup, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;
@@ -195,23 +269,8 @@ static bool portsel_still_hashed(struct net *net,
 	int dif = skc->skc_bound_dev_if;
 	struct sock *found;
 
-	rcu_read_lock();
-#if IS_ENABLED(CONFIG_IPV6)
-	if (skc->skc_family == AF_INET6 &&
-	    !ipv6_addr_v4mapped(&skc->skc_v6_daddr))
-		found = __inet6_lookup_established(net, hashinfo,
-						   &skc->skc_v6_daddr,
-						   skc->skc_dport,
-						   &skc->skc_v6_rcv_saddr,
-						   skc->skc_num, dif, 0);
-	else
-#endif
-		found = __inet_lookup_established(net, hashinfo,
-						  skc->skc_daddr,
-						  skc->skc_dport,
-						  skc->skc_rcv_saddr,
-						  skc->skc_num, dif, 0);
-	rcu_read_unlock();
+	found = portsel_established(net, hashinfo, skc, skc->skc_num, dif,
+				    l3mdev_master_ifindex_by_index(net, dif));
 	if (found)
 		sock_gen_put(found);
 	return found;

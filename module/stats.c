@@ -19,7 +19,7 @@
 
 void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   int err)
+			   u32 busy_by_lookup, int err)
 {
 	struct portsel_stats *s = &get_cpu_ptr(pn->stats)->policy[policy];
 
@@ -28,6 +28,7 @@ void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
 		s->max_probes = res->probes;
 	if (res->skipped_scan)
 		s->skipped_scans++;
+	s->busy_by_lookup += busy_by_lookup;
 	if (!err) {
 		s->connects++;
 		if (other_parity)
@@ -56,6 +57,7 @@ static void portsel_stats_sum(struct portsel_net *pn, enum portsel_policy p,
 		sum->other_parity += READ_ONCE(s->other_parity);
 		sum->errors += READ_ONCE(s->errors);
 		sum->skipped_scans += READ_ONCE(s->skipped_scans);
+		sum->busy_by_lookup += READ_ONCE(s->busy_by_lookup);
 	}
 }
 
@@ -65,14 +67,14 @@ static int portsel_stat_show(struct seq_file *seq, void *v)
 	struct portsel_stats sum;
 	int p;
 
-	seq_puts(seq, "policy connects failures probes max_probes other_parity errors skipped_scans\n");
+	seq_puts(seq, "policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup\n");
 	/* kernel's own choices are not seen by portsel: no row for them */
 	for (p = PORTSEL_KERNEL + 1; p < PORTSEL_POLICY_NR; p++) {
 		portsel_stats_sum(pn, p, &sum);
-		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   portsel_policy_name(p), sum.connects, sum.failures,
 			   sum.probes, sum.max_probes, sum.other_parity,
-			   sum.errors, sum.skipped_scans);
+			   sum.errors, sum.skipped_scans, sum.busy_by_lookup);
 	}
 	return 0;
 }

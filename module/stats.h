@@ -19,6 +19,7 @@ struct portsel_stats {
 	u64 other_parity;	/* ports handed out from the other parity */
 	u64 errors;		/* any other error */
 	u64 skipped_scans;	/* scans spared by the exhaustion memory */
+	u64 busy_by_lookup;	/* probes answered by the lockless lookup */
 };
 
 struct portsel_cpu_stats {
@@ -27,7 +28,7 @@ struct portsel_cpu_stats {
 
 void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   int err);
+			   u32 busy_by_lookup, int err);
 int portsel_stats_init(struct net *net, struct portsel_net *pn);
 void portsel_stats_exit(struct net *net, struct portsel_net *pn);
 

@@ -313,6 +313,14 @@ static void fd_close_all(struct fd_list *l)
 	free(l->fd);
 }
 
+/* Close with a FIN: each port goes to TIME_WAIT once the peer closes. */
+static void fd_close_all_fin(struct fd_list *l)
+{
+	while (l->n)
+		close(l->fd[--l->n]);
+	free(l->fd);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int cmd_listen(int argc, char **argv)
@@ -439,16 +447,19 @@ static int cmd_fill(int argc, char **argv)
 	struct sockaddr_storage dst;
 	struct fd_list held = { 0 };
 	unsigned long n = 0, ok = 0, every = 0;
-	bool lat = false, quiet = false;
+	bool lat = false, quiet = false, fin = false;
 	const char *exec_cmd = NULL;
 	uint64_t ns, fail_ns = 0;
 	socklen_t dlen;
 	int c, fd, err = 0;
 
-	while ((c = getopt(argc, argv, "n:r:s:lqx:e:D")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:s:lqx:e:DF")) != -1) {
 		switch (c) {
 		case 'D':
 			o.dccp = true;
+			break;
+		case 'F':
+			fin = true;
 			break;
 		case 'n':
 			n = parse_num(optarg, 1 << 24, "count");
@@ -503,7 +514,10 @@ static int cmd_fill(int argc, char **argv)
 		printf(" err_ns=%llu", (unsigned long long)fail_ns);
 	printf("\n");
 	run_exec_held(exec_cmd, ok);
-	fd_close_all(&held);
+	if (fin)
+		fd_close_all_fin(&held);
+	else
+		fd_close_all(&held);
 	return 0;
 }
 
@@ -1024,14 +1038,15 @@ static const struct {
 	  "\tuntil its peer closes (-c: close at once); -d: go to the\n"
 	  "\tbackground once listening and print the pid; -D: DCCP" },
 	{ "fill", cmd_fill,
-	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-D] [-x CMD [-e N]] ADDR:PORT\n"
+	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-D] [-F] [-x CMD [-e N]]\n"
+	  "\tADDR:PORT\n"
 	  "\tconnect N times (0/default: until one fails), holding every\n"
 	  "\tsocket; print each local port (-l: and the connect() time in\n"
 	  "\tns), then '# fill ok=N err=ERRNO|none'; -r: IP_LOCAL_PORT_RANGE;\n"
 	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -q: summary only;\n"
 	  "\t-x: run CMD with sh while the sockets are held (-e: also after\n"
 	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD;\n"
-	  "\t-D: DCCP" },
+	  "\t-D: DCCP; -F: close with a FIN at the end (TIME_WAIT), not a RST" },
 	{ "bind0", cmd_bind0,
 	  "[-n N] [-k] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
 	  "\tbind N sockets (TCP; -u: UDP) to ADDR port 0 (default\n"

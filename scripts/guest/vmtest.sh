@@ -240,7 +240,7 @@ policies() {
 		pget available_policies | tr ' ' '\n'
 	fi
 }
-STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans"
+STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup"
 
 # A field of the module's .modinfo: busybox modinfo wants modules.dep, so
 # read the strings of the .ko file itself.
@@ -277,7 +277,7 @@ case_load() {
 	n=0
 	for p in $(policies -n); do
 		row=$(awk -v p="$p" '$1 == p' "$PORTSEL_STAT")
-		echo "$row" | awk 'NF == 8 && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
+		echo "$row" | awk 'NF == 9 && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
 			END { exit !ok }' || fail "portsel_stat row $p: '$row'"
 		n=$((n + 1))
 	done
@@ -1197,6 +1197,39 @@ case_memory_range_flip() {
 # Load/unload cycles under connect load, 100+ policy flips per cycle with
 # reserve_odd and exhaust_hold_ms flipped too; STRESS_LOADS comes from
 # /guest/vmtest.conf (scripts/vmtest.sh --stress-loads).
+# Once a port was busy, each later candidate's 4-tuple is looked up in the
+# established hash before the kernel is asked: a live socket there is
+# busy to the kernel too; a TIME_WAIT one is not (the kernel may recycle
+# it), so it still goes to the kernel.
+case_lookup() {
+	need_module || return
+	pset policy even-first
+	pset exhaust_hold_ms 0
+	stat_snap look
+	fill_exhaust "lookup: fill" 40000 40099 100
+	fill_exhaust "lookup: IPv6 fill" 40000 40099 100 -6
+	expect_cmp "lookup: busy_by_lookup" \
+		"$(stat_delta look busy_by_lookup)" -gt 100
+	expect "lookup: errors" "$(stat_delta look errors)" 0
+
+	# tcp_tw_reuse 2 (loopback) recycles a TIME_WAIT socket whose last
+	# timestamp is more than a second old
+	echo 2 >/proc/sys/net/ipv4/tcp_tw_reuse
+	pset exhaust_hold_ms 1000
+	set_range 40000 40009
+	R_LO=40000 R_HI=40009
+	for pol in kernel even-first; do
+		pset policy "$pol"
+		fill -n 10 -F
+		expect "lookup: $pol: fill before TIME_WAIT" "$A_ok" 10
+		sleep 3
+		refill -n 10
+		expect "lookup: $pol: refill over TIME_WAIT" "$A_ok" 10
+		expect "lookup: $pol: refill repeated ports" "$A_dup" 0
+		expect "lookup: $pol: refill ports outside" "$A_out" 0
+	done
+}
+
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1353,6 +1386,7 @@ run_case memory-refill case_memory_refill
 run_case memory-ranges case_memory_ranges
 run_case memory-dccp case_memory_dccp
 run_case memory-range-flip case_memory_range_flip
+run_case lookup case_lookup
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
