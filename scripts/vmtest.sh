@@ -58,13 +58,10 @@ here from scripts/guest/kprobe-post/ against the same headers.
 USAGE
 }
 
-# The cases of scripts/guest/vmtest.sh, in the order they run.
-CASES=(load even-first-default parity-low-end exhaust-small-ranges
-	reserve-odd reserved-and-socket-range sequential-random ipv6 netns
-	netns-teardown bad-input tracepoint trace-tools ftrace-enabled
-	kretprobe ipmodify-owner history-policies socket-range-parity
-	memory-refill memory-ranges memory-dccp
-	memory-range-flip stress kernel-and-rmmod)
+# The cases of scripts/guest/vmtest.sh, in the order they run: its
+# run_case lines are the one list (kmemleak and dmesg-clean always run).
+mapfile -t CASES < <(sed -n 's/^run_case \([a-z0-9-]*\) .*/\1/p' \
+	"$PORTSEL_GUEST/vmtest.sh" | grep -vx -e kmemleak -e dmesg-clean)
 
 known_case() {
 	local c
