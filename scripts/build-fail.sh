@@ -32,6 +32,10 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/abi_check.c" <<'C'
 // SPDX-License-Identifier: GPL-2.0
 #include <linux/module.h>
+/* a kernel that is not x86_64, as far as the header can tell */
+#ifdef PORTSEL_TEST_NOT_X86_64
+#undef CONFIG_X86_64
+#endif
 #include "hook_abi.h"
 MODULE_LICENSE("GPL");
 C
@@ -78,5 +82,7 @@ try "CONFIG_X86_KERNEL_IBT" "-DCONFIG_X86_KERNEL_IBT=1" \
 	"portsel: CONFIG_X86_KERNEL_IBT is set"
 try "CONFIG_CFI_CLANG" "-DCONFIG_CFI_CLANG=1" \
 	"portsel: CONFIG_CFI_CLANG is set"
+try "not x86_64" "-DPORTSEL_TEST_NOT_X86_64" \
+	"portsel: the hook supports x86_64 (64-bit) kernels only"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

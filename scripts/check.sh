@@ -35,6 +35,7 @@ case "${1:-}" in
 esac
 
 cd "$(dirname "$0")/.."
+t_start=$(date +%s)
 
 scripts/deps.sh --flavour cloud-amd64 --flavour rt-amd64
 
@@ -63,8 +64,10 @@ for tier in "${TIERS[@]}"; do
 	name=${tier%%:*}
 	cmd=${tier#*:}
 	echo "=== $name: $cmd"
+	t0=$(date +%s)
 	rc=0
 	$cmd 2>&1 | tee "$log" || rc=$?
+	secs=$(($(date +%s) - t0))
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		read -r p _ f _ <<<"${line//,/}"
@@ -78,11 +81,14 @@ for tier in "${TIERS[@]}"; do
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
-	summary+=("$(printf '%-12s %4d passed, %d failed' "$name" "$p" "$f")")
+	summary+=("$(printf '%-12s %4d passed, %d failed  (%d:%02d)' "$name" "$p" "$f" \
+		$((secs / 60)) $((secs % 60)))")
 done
 
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
 echo "debugtest: skipped (run make debugtest)"
+t=$(($(date +%s) - t_start))
+echo "make check took $((t / 60)) min $((t % 60)) s"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
