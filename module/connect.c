@@ -108,22 +108,28 @@ static bool portsel_try_reserved(void *arg, u16 port)
 	return inet_is_local_reserved_port(sock_net(t->sk), port);
 }
 
+/* Has the netns range changed since the order was made? */
+static bool portsel_range_moved(const struct portsel_try *t)
+{
+	int lo, hi;
+
+	inet_get_local_port_range(sock_net(t->sk), &lo, &hi);
+	return lo != t->net_lo || hi != t->net_hi;
+}
+
 /*
  * Should the netns range change under a connect, the kernel would ignore a
- * pin outside the new range and scan all of it on every later try; each
- * try checks first, and the caller lets the kernel choose once instead.
+ * pin outside the new range and scan all of it on every later try: each
+ * call checks first, and the caller lets the kernel choose once instead.
+ * A port the lookup finds taken is busy in any range; the caller checks
+ * the range once more before it reports that every port was.
  */
 static int portsel_try_port(void *arg, u16 port)
 {
 	struct portsel_try *t = arg;
 	struct inet_sock *inet = inet_sk(t->sk);
-	int lo, hi;
-
 	int err;
 
-	inet_get_local_port_range(sock_net(t->sk), &lo, &hi);
-	if (lo != t->net_lo || hi != t->net_hi)
-		return -EAGAIN;
 	/*
 	 * Looking first would only add a lookup to a connect whose first
 	 * port is free, the common case: start once a port was busy.
@@ -132,6 +138,8 @@ static int portsel_try_port(void *arg, u16 port)
 		t->busy_by_lookup++;
 		return -EADDRNOTAVAIL;
 	}
+	if (portsel_range_moved(t))
+		return -EAGAIN;
 	inet->local_port_range.lo = port;
 	inet->local_port_range.hi = port;
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
@@ -241,6 +249,8 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	inet->local_port_range.lo = sk_lo;
 	inet->local_port_range.hi = sk_hi;
 	/* the netns range changed under us: the kernel chooses, once */
+	if (err == -EADDRNOTAVAIL && portsel_range_moved(&t))
+		err = -EAGAIN;
 	if (err == -EAGAIN)
 		err = portsel_hook_call_orig(death_row, sk, port_offset, check);
 
