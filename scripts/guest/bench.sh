@@ -529,7 +529,8 @@ listener_start $(awk -v last="$DPORT_LAST" 'BEGIN {
 	for (p = 5001; p <= last; p++)
 		print "127.0.0.1:" p }') || { vm_say "bench: no listener"; exit 1; }
 BASE_TCP=$(tcp_inuse)
-t0=$(uptime_ms)
+# not t0: the parts use that name (sh has no locals)
+bench_t0=$(uptime_ms)
 vm_say "bench: $(nproc) cpus, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB," \
 	"runs=$RUNS long_runs=$LONG_RUNS churn_n=$CHURN_N parts=$PARTS"
 vm_say "warm-up"
@@ -561,6 +562,6 @@ if want filldef; then
 fi
 
 listener_stop
-t=$(($(uptime_ms) - t0))
+t=$(($(uptime_ms) - bench_t0))
 vm_say "bench: measured for $((t / 1000))s"
 result "done secs=$((t / 1000))"
