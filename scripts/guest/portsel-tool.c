@@ -831,7 +831,7 @@ static int cmd_churn(int argc, char **argv)
 	unsigned long nthreads = 2, secs = 10, i, e;
 	struct sigaction sa = { .sa_handler = churn_signal };
 	bool secs_set = false;
-	uint64_t start;
+	uint64_t start, elapsed;
 	int c;
 
 	while ((c = getopt(argc, argv, "t:d:n:r:s:")) != -1) {
@@ -906,14 +906,16 @@ static int cmd_churn(int argc, char **argv)
 	}
 
 	qsort(sum.lat, sum.connects, sizeof(*sum.lat), cmp_u64);
-	printf("# churn connects=%lu errors=%lu avg_ns=%llu p50_ns=%llu max_ns=%llu ms=%llu",
+	elapsed = now_ns() - start;
+	printf("# churn connects=%lu errors=%lu avg_ns=%llu p50_ns=%llu max_ns=%llu ms=%llu ns=%llu",
 	       sum.connects, sum.errors,
 	       (unsigned long long)(sum.connects ?
 				    sum.sum_ns / sum.connects : 0),
 	       (unsigned long long)(sum.connects ?
 				    sum.lat[sum.connects / 2] : 0),
 	       (unsigned long long)sum.max_ns,
-	       (unsigned long long)((now_ns() - start) / 1000000));
+	       (unsigned long long)(elapsed / 1000000),
+	       (unsigned long long)elapsed);
 	if (sum.fails) {
 		qsort(sum.fail_lat, sum.fails, sizeof(*sum.fail_lat), cmp_u64);
 		printf(" fails=%lu fail_avg_ns=%llu fail_p50_ns=%llu fail_max_ns=%llu",
@@ -1088,7 +1090,7 @@ static const struct {
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
-	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe upper middle time; fail_*: the connect() calls that failed);\n"
+	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms= ns=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe upper middle time; fail_*: the connect() calls that failed);\n"
 	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"
