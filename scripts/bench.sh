@@ -305,21 +305,25 @@ samples() {
 		function out(part, range, pol, metric, unit, v) {
 			print part, range, pol, metric, unit, v
 		}
-		# P1 comes in slices: a run of a policy is the sum of its slices
+		# P1 comes in slices: a run of a policy is the sum of its slices.
+		# The loop time in ns when churn gives it: a slice lasts ~50 ms,
+		# and whole ms made whole runs and slices of different policies
+		# come out as the same few values (the same rows over and over).
 		$1 == "p1" {
 			kv()
 			k = f["policy"] SUBSEP f["run"]
 			if (!(k in pc))
 				p1order[++np1] = k
+			ms = ("ns" in f) ? f["ns"] / 1e6 : f["ms"]
 			pc[k] += f["connects"]
-			pms[k] += f["ms"]
+			pms[k] += ms
 			# each slice against the kernel slice of the same round
 			ks = f["run"] SUBSEP f["slice"]
 			if (!(ks in rounds))
 				rorder[++nr] = ks
 			rounds[ks] = 1
-			if (f["ms"] > 0)
-				scps[f["policy"], ks] = f["connects"] * 1000 / f["ms"]
+			if (ms > 0)
+				scps[f["policy"], ks] = f["connects"] * 1000 / ms
 			pns[k] += f["connects"] * f["avg_ns"]
 			perr[k] += f["errors"]
 		}
