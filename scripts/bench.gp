@@ -49,7 +49,8 @@ set ylabel "us"
 set yrange [0:*]
 set key off
 if (has_p1) {
-	plot dir . "/bench-plot-p1.dat" using 2:3:4:xtic(1) notitle lc rgb "#2ca02c"
+	plot dir . "/bench-plot-p1.dat" using 2:3:4:xtic(1) notitle lc rgb "#2ca02c", \
+	     "" using 0:2:(sprintf("%.1f", $2)) with labels offset 0,1 notitle
 } else {
 	@nothing
 }
@@ -75,7 +76,8 @@ set ylabel "s"
 set logscale y
 set key off
 if (has_sockmany) {
-	plot dir . "/bench-plot-sockmany.dat" using 2:3:4:xtic(1) notitle lc rgb "#9467bd"
+	plot dir . "/bench-plot-sockmany.dat" using 2:3:4:xtic(1) notitle lc rgb "#9467bd", \
+	     "" using 0:2:(sprintf("%.2f", $2)) with labels offset 0,1 notitle
 } else {
 	@nothing
 }
