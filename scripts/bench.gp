@@ -10,6 +10,7 @@ if (!exists("dir")) dir = "results"
 if (!exists("out")) out = dir . "/bench.png"
 if (!exists("unit")) unit = ""
 if (!exists("has_probe")) has_probe = 0
+if (!exists("has_ftrace")) has_ftrace = 0
 if (!exists("has_p1")) has_p1 = 0
 if (!exists("has_p2")) has_p2 = 0
 if (!exists("has_sockmany")) has_sockmany = 0
@@ -26,6 +27,8 @@ set grid ytics
 set key below
 set xtics nomirror rotate by -20
 set ytics nomirror
+# room above the tallest bar for its error bar and value
+set offsets 0, 0, graph 0.12, 0
 # a panel with nothing to show: an empty frame that says so
 nothing = "unset logscale y; unset xtics; unset ytics; set yrange [0:1]; set xrange [0:1]; set label 1 'not measured' at graph 0.5, 0.5 center; plot 2 notitle; unset label 1; set autoscale x; set yrange [*:*]; set xtics nomirror rotate by -20; set ytics nomirror"
 
@@ -35,13 +38,16 @@ set multiplot layout 2,2 title "portsel make bench: medians, min..max of the run
 set title "cost of one busy port tried (ns), lower is better"
 set ylabel "ns per port"
 set yrange [0:*]
-if (has_probe) {
+if (has_probe && has_ftrace) {
 	plot dir . "/bench-plot-probe.dat" using 2:3:4:xtic(1) title "kernel (its own loop)" lc rgb "#777777", \
 	     "" using 5:6:7 title "even-first (portsel, now)" lc rgb "#1f77b4", \
 	     "" using 8:9:10 title "even-first, through ftrace" lc rgb "#aec7e8"
+} else { if (has_probe) {
+	plot dir . "/bench-plot-probe.dat" using 2:3:4:xtic(1) title "kernel (its own loop)" lc rgb "#777777", \
+	     "" using 5:6:7 title "even-first (portsel, now)" lc rgb "#1f77b4"
 } else {
 	@nothing
-}
+} }
 
 # (b) connect() at low occupancy
 set title "connect() + close, one destination, low occupancy (P1): us per connect()"

@@ -905,6 +905,11 @@ plot() {
 			has+=("has_$d=1")
 		fi
 	done
+	# the probe workloads through the ftrace site, when measured
+	if [ -s "$out/bench-plot-probe.dat" ] &&
+	   awk '$(NF - 2) != "?" { f = 1 } END { exit !f }' "$out/bench-plot-probe.dat"; then
+		has+=("has_ftrace=1")
+	fi
 	local unit="times: TCG wall time (--tcg)"
 	if [ "$icount" -eq 1 ]; then
 		unit="times: instruction counts (qemu -icount shift=0: 1 ns = 1 guest instruction)"
