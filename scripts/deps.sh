@@ -15,8 +15,9 @@ the kernel image and headers the module is built and tested against
 (linux-image-amd64, linux-headers-amd64),
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
-test VM), the DKMS packaging tools, and debootstrap and e2fsprogs for the
-system test's Debian 12 root fs.
+test VM), stress-ng (make bench runs its sockmany stressor in the VM),
+the DKMS packaging tools, and debootstrap and e2fsprogs for the system
+test's Debian 12 root fs.
 Does nothing when everything is present.
 
   --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
@@ -46,7 +47,7 @@ PKGS=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static cpio gzip xz-utils kmod
 	build-essential bc flex bison libelf-dev libssl-dev python3
-	sparse shellcheck gnuplot-nox linux-perf trace-cmd
+	sparse shellcheck gnuplot-nox linux-perf trace-cmd stress-ng
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
 	debootstrap e2fsprogs util-linux

@@ -7,11 +7,12 @@
 #   runs=N        repetitions of each short measurement (default 3)
 #   scan_runs=N   rounds of the steady-state probe workload (default
 #                 twice runs)
-#   long_runs=N   repetitions of the kernel's fill of the default range,
-#                 4-5 min each under TCG (default 1)
+#   long_runs=N   repetitions of the kernel's fill of the default range
+#                 and of sockmany (default 1)
 #   churn_n=N     connects per policy and run in P1 (default 20000)
-#   parts=LIST    comma-separated, of p1 fill4k churn probe filldef
-#                 (default all)
+#   sockmany_ops=N  stress-ng --sockmany-ops (default 20000)
+#   parts=LIST    comma-separated, of p1 fill4k churn probe fullscan
+#                 filldef sockmany (default all)
 #   variant=FILE  portsel.ko under /guest/ built with the bench_via_ftrace
 #                 switch (scripts/bench.sh); the probe workloads run under
 #                 it, both ways alternating, else one way under portsel.ko
@@ -29,6 +30,10 @@
 #       [probes=]
 #   scan range= held= variant=kernel|past|ftrace run= base_connects= ...
 #        base_avg_ns= ... connects= errors= avg_ns= max_ns= ms= [probes=]
+#   fullscan range= held= policy= run= connects= errors= ... fails=
+#        fail_avg_ns= fail_p50_ns= fail_max_ns= err_EADDRNOTAVAIL=
+#        [probes=]   (churn's summary; the refused connects are the data)
+#   sockmany policy= run= ops= want= ms= [real_s=] rc=
 # and "done" at the end. Progress goes to the console as "vm: " lines.
 
 # shellcheck shell=sh
@@ -39,7 +44,8 @@ RUNS=3
 SCAN_RUNS=
 LONG_RUNS=1
 CHURN_N=20000
-PARTS=p1,fill4k,churn,probe,filldef
+SOCKMANY_OPS=20000
+PARTS=p1,fill4k,churn,probe,fullscan,filldef,sockmany
 VARIANT=
 for a in "$@"; do
 	case $a in
@@ -47,6 +53,7 @@ for a in "$@"; do
 	scan_runs=*) SCAN_RUNS=${a#*=} ;;
 	long_runs=*) LONG_RUNS=${a#*=} ;;
 	churn_n=*) CHURN_N=${a#*=} ;;
+	sockmany_ops=*) SOCKMANY_OPS=${a#*=} ;;
 	parts=*) PARTS=${a#*=} ;;
 	variant=*) VARIANT=/guest/${a#*=} ;;
 	*) vm_say "bench: unknown argument '$a'"; exit 2 ;;
@@ -516,10 +523,126 @@ probe_cost() {
 	probe_scan $DEFAULT_LO $DEFAULT_HI 50
 }
 
+# --- full scan: both parities held towards one destination -------------------
+
+# Every port of 40000-43999 is held towards one destination (a fill under
+# "sequential", one probe per port), so that a connect to it must try all
+# 4,000 and is refused with EADDRNOTAVAIL: the kernel's loop walks both
+# parities, even-first with exhaust_hold_ms 0 (no memory of the
+# exhaustion) the same 4,000 through portsel. The policies alternate, in
+# FULL_ROUNDS rounds of FULL_N refused connects each; the time of each
+# refused connect() and portsel_stat's probes.
+FULL_N=100
+FULL_ROUNDS=
+fullscan() {
+	use_module "$PORTSEL_KO"
+	set_range 40000 43999
+	set_policy sequential 1000
+	new_dst
+	da=$DPORT
+	settle
+	rm -f /tmp/held.pid
+	# shellcheck disable=SC2016 # $$ is the -x shell's
+	portsel-tool fill -q -x 'echo $$ >/tmp/held.pid; exec sleep 100000' \
+		"127.0.0.1:$da" >/tmp/held.out &
+	holder=$!
+	i=0
+	while [ ! -s /tmp/held.pid ] && [ $i -lt 1200 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	held=$(sed -n 's/^# fill ok=\([0-9]*\).*/\1/p' /tmp/held.out)
+	vm_say "  fullscan: holding ${held:-no} ports of 4000 towards :$da" \
+		"($(sed -n 's/^# fill ok=[0-9]* err=\([A-Z]*\).*/\1/p' /tmp/held.out))"
+
+	r=1
+	while [ $r -le "$FULL_ROUNDS" ]; do
+		for p in $(rotate "$r" kernel even-first); do
+			set_policy "$p" 0
+			cat $PORTSEL_STAT >/tmp/full.stat0
+			out=$(portsel-tool churn -t 1 -n "$FULL_N" "127.0.0.1:$da")
+			cat $PORTSEL_STAT >/tmp/full.stat1
+			pr=
+			if [ "$p" != kernel ]; then
+				pr=$(($(stat_col /tmp/full.stat1 "$p" probes) -
+				      $(stat_col /tmp/full.stat0 "$p" probes)))
+			fi
+			result "fullscan range=4000 held=$held policy=$p run=$r" \
+				"${out#"# churn "}${pr:+ probes=$pr}"
+		done
+		vm_say "  fullscan round $r: $p ${out#"# churn "}"
+		r=$((r + 1))
+	done
+	kill "$(cat /tmp/held.pid)"
+	wait "$holder"
+	settle
+}
+
+# --- stress-ng sockmany: a real client -----------------------------------------
+
+# Debian's stress-ng (brought in by scripts/bench.sh): one sockmany worker
+# whose client connects to its own server on 127.0.0.1:10000, holding
+# every connection, until SOCKMANY_OPS were accepted; on the default
+# range the stock order hands out the 14,116 even ports first and then
+# scans all of them for each odd one. Once per policy (every one of the
+# module's table, "kernel" among them), LONG_RUNS times in an order that
+# turns from run to run; the guest's uptime around it, in ms. The server closes first,
+# so each run would leave SOCKMANY_OPS TIME_WAIT sockets on port 10000
+# for the next: tcp_max_tw_buckets 0 while it runs, so that every run
+# starts from the same empty tables.
+sockmany_one() {
+	set_policy "$1" 1000
+	set_range $DEFAULT_LO $DEFAULT_HI
+	settle
+	sm_t0=$(uptime_ms)
+	# its client takes a socket per connection: room for all of them
+	# shellcheck disable=SC3045 # busybox sh has ulimit -n
+	if (ulimit -n 200000 &&
+	    exec stress-ng --sockmany 1 --sockmany-ops "$SOCKMANY_OPS" \
+		--metrics-brief) >/tmp/sockmany.out 2>&1; then
+		rc=0
+	else
+		rc=$?
+	fi
+	sm_t=$(($(uptime_ms) - sm_t0))
+	# "stress-ng: info:  [PID] sockmany  OPS  REAL-SECS  USR  SYS ..."
+	# shellcheck disable=SC2046 # two words: ops and seconds
+	set -- "$1" "$2" $(awk '$4 == "sockmany" && $5 ~ /^[0-9]+$/ {
+		print $5, $6; exit }' /tmp/sockmany.out)
+	ops=${3:-}
+	result "sockmany policy=$1 run=$2 ops=${ops:-0} want=$SOCKMANY_OPS" \
+		"ms=$sm_t${4:+ real_s=$4} rc=$rc"
+	vm_say "  sockmany $1 run $2: ${ops:-no} ops," \
+		"$((sm_t / 1000)).$((sm_t % 1000 / 100))s, exit $rc"
+	if [ "$rc" -ne 0 ] || [ -z "$ops" ]; then
+		sed 's/^/vm:    /' /tmp/sockmany.out | tail -n 8
+	fi
+}
+
+sockmany() {
+	if ! command -v stress-ng >/dev/null; then
+		vm_say "bench: no stress-ng in the VM"
+		exit 1
+	fi
+	use_module "$PORTSEL_KO"
+	tw=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)
+	echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+	r=1
+	while [ $r -le "$LONG_RUNS" ]; do
+		# shellcheck disable=SC2086 # one word per policy
+		for p in $(rotate "$r" $POLICIES); do
+			sockmany_one "$p" "$r"
+		done
+		r=$((r + 1))
+	done
+	echo "$tw" >/proc/sys/net/ipv4/tcp_max_tw_buckets
+}
+
 # --- main ---------------------------------------------------------------------
 
-# the steady-state probe rounds are short: twice as many
+# the steady-state probe and full-scan rounds are short: twice as many
 SCAN_RUNS=${SCAN_RUNS:-$((2 * RUNS))}
+FULL_ROUNDS=${FULL_ROUNDS:-$((2 * RUNS))}
 if [ -n "$VARIANT" ] && [ ! -f "$VARIANT" ]; then
 	vm_say "bench: no $VARIANT"
 	VARIANT=
@@ -529,7 +652,8 @@ listener_start $(awk -v last="$DPORT_LAST" 'BEGIN {
 	for (p = 5001; p <= last; p++)
 		print "127.0.0.1:" p }') || { vm_say "bench: no listener"; exit 1; }
 BASE_TCP=$(tcp_inuse)
-t0=$(uptime_ms)
+# not t0: the parts use that name (sh has no locals)
+bench_t0=$(uptime_ms)
 vm_say "bench: $(nproc) cpus, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB," \
 	"runs=$RUNS long_runs=$LONG_RUNS churn_n=$CHURN_N parts=$PARTS"
 vm_say "warm-up"
@@ -553,14 +677,22 @@ if want probe; then
 	vm_say "probe cost: even-first, exhaust_hold_ms 0, 40000-43999"
 	probe_cost
 fi
+if want fullscan; then
+	vm_say "full scan: 40000-43999 all held, refused connects, $FULL_ROUNDS rounds"
+	fullscan
+fi
 if want filldef; then
 	vm_say "P2/P3: fill the default range (28,232 ports)"
 	# shellcheck disable=SC2046 # one word per policy
 	fills p2 $DEFAULT_LO $DEFAULT_HI "$RUNS" $(echo "$POLICIES" | tr ' ' '\n' | grep -vx kernel)
 	fills p2 $DEFAULT_LO $DEFAULT_HI "$LONG_RUNS" kernel
 fi
+if want sockmany; then
+	vm_say "stress-ng --sockmany 1 --sockmany-ops $SOCKMANY_OPS, every policy, $LONG_RUNS run(s)"
+	sockmany
+fi
 
 listener_stop
-t=$(($(uptime_ms) - t0))
+t=$(($(uptime_ms) - bench_t0))
 vm_say "bench: measured for $((t / 1000))s"
 result "done secs=$((t / 1000))"

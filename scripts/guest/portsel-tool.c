@@ -771,7 +771,23 @@ struct churn_thread {
 	unsigned long err_count[MAX_ERRNO];
 	uint64_t *lat;		/* each connect's time, for the median */
 	size_t cap;
+	unsigned long fails;	/* connect() called and failed */
+	uint64_t fail_sum_ns, fail_max_ns;
+	uint64_t *fail_lat;	/* the time of each of those */
+	size_t fail_cap;
 };
+
+/* Keep @d in a growing array *@a of *@cap, at index @n. */
+static void lat_push(uint64_t **a, size_t *cap, size_t n, uint64_t d)
+{
+	if (n == *cap) {
+		*cap = *cap ? 2 * *cap : 4096;
+		*a = realloc(*a, *cap * sizeof(**a));
+		if (!*a)
+			die("out of memory");
+	}
+	(*a)[n] = d;
+}
 
 static void churn_signal(int sig)
 {
@@ -802,15 +818,14 @@ static void *churn_run(void *arg)
 		if (e) {
 			if (e == EINTR && atomic_load(&churn_stop))
 				break;
+			/* a refused connect() took time too: keep it apart */
+			lat_push(&t->fail_lat, &t->fail_cap, t->fails++, d);
+			t->fail_sum_ns += d;
+			if (d > t->fail_max_ns)
+				t->fail_max_ns = d;
 			goto error;
 		}
-		if (t->connects == t->cap) {
-			t->cap = t->cap ? 2 * t->cap : 4096;
-			t->lat = realloc(t->lat, t->cap * sizeof(*t->lat));
-			if (!t->lat)
-				die("out of memory");
-		}
-		t->lat[t->connects++] = d;
+		lat_push(&t->lat, &t->cap, t->connects++, d);
 		t->sum_ns += d;
 		if (d > t->max_ns)
 			t->max_ns = d;
@@ -830,7 +845,7 @@ static int cmd_churn(int argc, char **argv)
 	unsigned long nthreads = 2, secs = 10, i, e;
 	struct sigaction sa = { .sa_handler = churn_signal };
 	bool secs_set = false;
-	uint64_t start;
+	uint64_t start, elapsed;
 	int c;
 
 	while ((c = getopt(argc, argv, "t:d:n:r:s:")) != -1) {
@@ -884,6 +899,17 @@ static int cmd_churn(int argc, char **argv)
 		memcpy(sum.lat + sum.connects, th[i].lat,
 		       th[i].connects * sizeof(*sum.lat));
 		free(th[i].lat);
+		sum.fail_lat = realloc(sum.fail_lat, (sum.fails + th[i].fails + 1) *
+				       sizeof(*sum.fail_lat));
+		if (!sum.fail_lat)
+			die("out of memory");
+		memcpy(sum.fail_lat + sum.fails, th[i].fail_lat,
+		       th[i].fails * sizeof(*sum.fail_lat));
+		free(th[i].fail_lat);
+		sum.fails += th[i].fails;
+		sum.fail_sum_ns += th[i].fail_sum_ns;
+		if (th[i].fail_max_ns > sum.fail_max_ns)
+			sum.fail_max_ns = th[i].fail_max_ns;
 		sum.connects += th[i].connects;
 		sum.errors += th[i].errors;
 		sum.sum_ns += th[i].sum_ns;
@@ -894,20 +920,31 @@ static int cmd_churn(int argc, char **argv)
 	}
 
 	qsort(sum.lat, sum.connects, sizeof(*sum.lat), cmp_u64);
-	printf("# churn connects=%lu errors=%lu avg_ns=%llu p50_ns=%llu max_ns=%llu ms=%llu",
+	elapsed = now_ns() - start;
+	printf("# churn connects=%lu errors=%lu avg_ns=%llu p50_ns=%llu max_ns=%llu ms=%llu ns=%llu",
 	       sum.connects, sum.errors,
 	       (unsigned long long)(sum.connects ?
 				    sum.sum_ns / sum.connects : 0),
 	       (unsigned long long)(sum.connects ?
 				    sum.lat[sum.connects / 2] : 0),
 	       (unsigned long long)sum.max_ns,
-	       (unsigned long long)((now_ns() - start) / 1000000));
+	       (unsigned long long)(elapsed / 1000000),
+	       (unsigned long long)elapsed);
+	if (sum.fails) {
+		qsort(sum.fail_lat, sum.fails, sizeof(*sum.fail_lat), cmp_u64);
+		printf(" fails=%lu fail_avg_ns=%llu fail_p50_ns=%llu fail_max_ns=%llu",
+		       sum.fails,
+		       (unsigned long long)(sum.fail_sum_ns / sum.fails),
+		       (unsigned long long)sum.fail_lat[sum.fails / 2],
+		       (unsigned long long)sum.fail_max_ns);
+	}
 	for (e = 0; e < MAX_ERRNO; e++)
 		if (sum.err_count[e])
 			printf(" err_%s=%lu", e ? errname(e) : "other",
 			       sum.err_count[e]);
 	printf("\n");
 	free(sum.lat);
+	free(sum.fail_lat);
 	free(th);
 	return 0;
 }
@@ -1068,7 +1105,7 @@ static const struct {
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
-	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms=\n\terr_X=N' (p50: the upper middle time);\n"
+	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms= ns=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe upper middle time; fail_*: the connect() calls that failed);\n"
 	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"
