@@ -572,14 +572,18 @@ report() {
 			}
 		}
 		function has(k) { return k in md }
-		# the policies of a part and range, in a fixed order
-		function policies(part, r, pl,   all, a, n, i, m) {
+		# the policies of a part and range, in a fixed order, then any
+		# other the module offered, as first seen
+		function policies(part, r, pl,   all, a, n, i, m, done) {
 			all = "stock kernel even-first sequential sequential-even random random-pick random-inc even-first:past even-first:ftrace"
+			all = all pols[part, r]
 			n = split(all, a, " ")
 			m = 0
 			for (i = 1; i <= n; i++)
-				if ((part, r, a[i]) in pseen)
+				if (((part, r, a[i]) in pseen) && !(a[i] in done)) {
+					done[a[i]] = 1
 					pl[++m] = a[i]
+				}
 			return m
 		}
 		# "min/median/max" of a metric, formatted with FMT
@@ -840,6 +844,8 @@ plot_data() {
 			k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
 			v[k] = $8 " " $7 " " $9
 			pseen[$1, $2, $3] = 1
+			if ($3 !~ /:/ && !($3 in pol))
+				pol[$3] = ++npol
 		}
 		function get(part, r, p, m,   k) {
 			k = part SUBSEP r SUBSEP p SUBSEP m
@@ -872,7 +878,15 @@ plot_data() {
 				     get("fullscan", 4000, "even-first", "per_port"), "? ? ?")
 			close(f)
 
+			# the known policies in a fixed order, then any other the
+			# module offered, as first seen
 			np = split("stock kernel even-first sequential sequential-even random random-pick random-inc", pl, " ")
+			for (i = 1; i <= np; i++)
+				fixed[pl[i]] = 1
+			for (i = 1; i <= npol; i++)
+				for (p in pol)
+					if (pol[p] == i && !(p in fixed))
+						pl[++np] = p
 			f = dir "/bench-plot-p1.dat"
 			printf "" >f
 			for (i = 1; i <= np; i++)
