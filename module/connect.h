@@ -2,17 +2,7 @@
 #ifndef _PORTSEL_CONNECT_H
 #define _PORTSEL_CONNECT_H
 
-#include <linux/types.h>
-
-struct inet_hashinfo;
-struct inet_timewait_death_row;
-struct inet_timewait_sock;
-struct sock;
-
-/* The check_established argument of __inet_hash_connect(). */
-typedef int (*portsel_check_t)(struct inet_timewait_death_row *death_row,
-			       struct sock *sk, __u16 lport,
-			       struct inet_timewait_sock **twp);
+#include "hook.h"
 
 int portsel_connect(struct inet_timewait_death_row *death_row,
 		    struct sock *sk, u64 port_offset, portsel_check_t check);

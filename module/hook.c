@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The redirect of __inet_hash_connect() to portsel_connect().
+ * The redirect of __inet_hash_connect() to the replacement it is given.
  *
  * __inet_hash_connect() is global but not exported; it is traceable, so an
  * ftrace_ops with IPMODIFY at its entry sends every caller (inet and inet6
  * hash_connect, thus TCP and DCCP over both families) to our replacement.
  * The replacement calls the original to try ports; those calls come from
  * this module and pass through untouched. This is the only file that
- * knows ftrace.
+ * knows ftrace. As livepatch's klp_func.new_func, the replacement and the
+ * callbacks for port releases are handed in by the caller: the hook knows
+ * the hooked functions' signatures, not what is done in their place.
  */
 
 #include <linux/ftrace.h>
@@ -24,6 +26,8 @@
 
 /* Where our calls enter __inet_hash_connect(). */
 static portsel_hash_connect_fn *portsel_orig __read_mostly;
+/* What runs in its place; set before the redirect is registered. */
+static portsel_hash_connect_fn *portsel_new_func __read_mostly;
 
 /*
  * Replacement bodies in flight. The original may sleep in cond_resched()
@@ -60,7 +64,7 @@ static int portsel_hash_connect(struct inet_timewait_death_row *death_row,
 	int idx, ret;
 
 	idx = srcu_read_lock(&portsel_hook_srcu);
-	ret = portsel_connect(death_row, sk, port_offset, check);
+	ret = portsel_new_func(death_row, sk, port_offset, check);
 	srcu_read_unlock(&portsel_hook_srcu, idx);
 	return ret;
 }
@@ -151,15 +155,17 @@ static void portsel_hook_explain(int err)
 
 /**
  * portsel_hook_install - start redirecting __inet_hash_connect()
+ * @new_func: what every caller but the module itself runs in its place;
+ *            it may call the original through portsel_hook_call_orig()
  *
- * Everything the replacement reads must be set up before this is called.
+ * Everything @new_func reads must be set up before this is called.
  *
  * Return: 0; -ENOENT when the symbol is missing; -EBUSY when ftrace is
  * disabled (kernel.ftrace_enabled=0) or another IPMODIFY owner (a livepatch
  * of the function, a kprobe with a post_handler on it) holds the function;
  * else the error from kprobes or ftrace.
  */
-int portsel_hook_install(void)
+int portsel_hook_install(portsel_hash_connect_fn *new_func)
 {
 	unsigned long addr;
 	int err;
@@ -171,6 +177,7 @@ int portsel_hook_install(void)
 		return err;
 	}
 	portsel_orig = (portsel_hash_connect_fn *)portsel_entry_past_ftrace(addr);
+	portsel_new_func = new_func;
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
 	if (err) {
@@ -246,6 +253,8 @@ void portsel_hook_remove(void)
  */
 static unsigned long portsel_put_port_addr __read_mostly;
 static unsigned long portsel_tw_unhash_addr __read_mostly;
+static portsel_released_sock_fn *portsel_released_sock __read_mostly;
+static portsel_released_tw_fn *portsel_released_tw __read_mostly;
 
 static void notrace portsel_release_thunk(unsigned long ip,
 					  unsigned long parent_ip,
@@ -259,10 +268,10 @@ static void notrace portsel_release_thunk(unsigned long ip,
 	struct pt_regs *regs = &fregs->regs;
 
 	if (ip == portsel_put_port_addr)
-		portsel_connect_released_sock((struct sock *)regs->di);
+		portsel_released_sock((struct sock *)regs->di);
 	else if (ip == portsel_tw_unhash_addr)
-		portsel_connect_released_tw((struct inet_timewait_sock *)regs->di,
-					    (struct inet_hashinfo *)regs->si);
+		portsel_released_tw((struct inet_timewait_sock *)regs->di,
+				    (struct inet_hashinfo *)regs->si);
 }
 
 static struct ftrace_ops portsel_release_ops = {
@@ -272,10 +281,16 @@ static struct ftrace_ops portsel_release_ops = {
 
 /**
  * portsel_release_hook_install - start watching port releases
+ * @sock_fn: called at the entry of inet_put_port(), with its socket
+ * @tw_fn: called at the entry of inet_twsk_bind_unhash(), with its
+ *         TIME_WAIT socket and hash tables
+ *
+ * Both run in ftrace's callback, with preemption off.
  *
  * Return: 0, or the error from kprobes or ftrace.
  */
-int portsel_release_hook_install(void)
+int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
+				 portsel_released_tw_fn *tw_fn)
 {
 	static const char *const names[] = {
 		"inet_put_port", "inet_twsk_bind_unhash",
@@ -298,6 +313,8 @@ int portsel_release_hook_install(void)
 	}
 	portsel_put_port_addr = addr[0];
 	portsel_tw_unhash_addr = addr[1];
+	portsel_released_sock = sock_fn;
+	portsel_released_tw = tw_fn;
 
 	err = register_ftrace_function(&portsel_release_ops);
 	if (err) {

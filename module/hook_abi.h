@@ -14,7 +14,7 @@
 #include <linux/compiler.h>
 #include <net/inet_hashtables.h>
 
-#include "connect.h"
+#include "hook.h"
 
 /*
  * The hook patches a five-byte ftrace call at the function's first byte
@@ -40,16 +40,7 @@
 #error "portsel: CONFIG_CFI_CLANG is set; the hook's indirect calls would fail kCFI"
 #endif
 
-/* portsel's view of __inet_hash_connect(). */
-typedef int portsel_hash_connect_fn(struct inet_timewait_death_row *death_row,
-				    struct sock *sk,
-#ifdef PORTSEL_SELFTEST_WRONG_PROTO
-				    u32 port_offset,	/* scripts/build-fail.sh */
-#else
-				    u64 port_offset,
-#endif
-				    portsel_check_t check);
-
+/* hook.h's portsel_hash_connect_fn: the prototype portsel calls and replaces. */
 static_assert(__same_type(__inet_hash_connect, portsel_hash_connect_fn),
 	      "portsel: __inet_hash_connect() in <net/inet_hashtables.h> differs from the prototype portsel calls");
 

@@ -39,10 +39,11 @@ static int __init portsel_init(void)
 	err = portsel_netns_init();
 	if (err)
 		goto err_connect;
-	err = portsel_release_hook_install();
+	err = portsel_release_hook_install(portsel_connect_released_sock,
+					   portsel_connect_released_tw);
 	if (err)
 		goto err_netns;
-	err = portsel_hook_install();
+	err = portsel_hook_install(portsel_connect);
 	if (err)
 		goto err_release;
 
