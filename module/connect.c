@@ -259,7 +259,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	 * under us, the kernel may have ignored the pin and chosen another.
 	 */
 	res.port = err ? 0 : inet->inet_num;
-	portsel_stats_account(pn, req.policy, &res,
+	portsel_stats_account(pn->stats, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
 			      t.busy_by_lookup, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,

@@ -9,6 +9,9 @@
 
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 
@@ -160,6 +163,38 @@ static void portsel_sysctl_unregister(struct portsel_net *pn)
 
 	unregister_net_sysctl_table(pn->sysctl);
 	kfree(table);
+}
+
+static int portsel_stat_show(struct seq_file *seq, void *v)
+{
+	struct portsel_net *pn = portsel_net(seq_file_single_net(seq));
+
+	return portsel_stats_show(seq, pn->stats);
+}
+
+/* The netns' counters, and /proc/net/portsel_stat that shows them. */
+static int portsel_stats_init(struct net *net, struct portsel_net *pn)
+{
+	pn->stats = alloc_percpu(struct portsel_cpu_stats);
+	if (!pn->stats)
+		return -ENOMEM;
+
+	if (!proc_create_net_single("portsel_stat", 0444, net->proc_net,
+				    portsel_stat_show, NULL))
+		goto err_free_stats;
+	return 0;
+
+err_free_stats:
+	free_percpu(pn->stats);
+	pn->stats = NULL;
+	return -ENOMEM;
+}
+
+static void portsel_stats_exit(struct net *net, struct portsel_net *pn)
+{
+	remove_proc_entry("portsel_stat", net->proc_net);
+	free_percpu(pn->stats);
+	pn->stats = NULL;
 }
 
 static int __net_init portsel_net_init(struct net *net)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-netns, per-CPU counters and /proc/net/portsel_stat.
+ * Per-CPU counters of each policy, and their text in /proc/net/portsel_stat.
+ * Which netns they count for, and the file itself, are netns.c's.
  *
  * The connect path only bumps counters of its own CPU with preemption off:
  * no lock, no atomic, no shared cache line. A read sums every CPU, so it
@@ -8,20 +9,20 @@
  */
 
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <linux/percpu.h>
-#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
-#include <net/net_namespace.h>
+#include <linux/string.h>
 
-#include "netns.h"
 #include "select.h"
 #include "stats.h"
 
-void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
+void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
+			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
 			   u32 busy_by_lookup, int err)
 {
-	struct portsel_stats *s = &get_cpu_ptr(pn->stats)->policy[policy];
+	struct portsel_stats *s = &get_cpu_ptr(stats)->policy[policy];
 
 	s->probes += res->probes;
 	if (res->probes > s->max_probes)
@@ -38,18 +39,18 @@ void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
 	} else {
 		s->errors++;
 	}
-	put_cpu_ptr(pn->stats);
+	put_cpu_ptr(stats);
 }
 
-static void portsel_stats_sum(struct portsel_net *pn, enum portsel_policy p,
-			      struct portsel_stats *sum)
+static void portsel_stats_sum(struct portsel_cpu_stats __percpu *stats,
+			      enum portsel_policy p, struct portsel_stats *sum)
 {
 	const struct portsel_stats *s;
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		s = &per_cpu_ptr(pn->stats, cpu)->policy[p];
+		s = &per_cpu_ptr(stats, cpu)->policy[p];
 		sum->connects += READ_ONCE(s->connects);
 		sum->failures += READ_ONCE(s->failures);
 		sum->probes += READ_ONCE(s->probes);
@@ -61,44 +62,27 @@ static void portsel_stats_sum(struct portsel_net *pn, enum portsel_policy p,
 	}
 }
 
-static int portsel_stat_show(struct seq_file *seq, void *v)
+/**
+ * portsel_stats_show - the text of /proc/net/portsel_stat
+ * @seq: the file
+ * @stats: the counters of the file's netns
+ *
+ * Return: 0.
+ */
+int portsel_stats_show(struct seq_file *seq,
+		       struct portsel_cpu_stats __percpu *stats)
 {
-	struct portsel_net *pn = portsel_net(seq_file_single_net(seq));
 	struct portsel_stats sum;
 	int p;
 
 	seq_puts(seq, "policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup\n");
 	/* kernel's own choices are not seen by portsel: no row for them */
 	for (p = PORTSEL_KERNEL + 1; p < PORTSEL_POLICY_NR; p++) {
-		portsel_stats_sum(pn, p, &sum);
+		portsel_stats_sum(stats, p, &sum);
 		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   portsel_policy_name(p), sum.connects, sum.failures,
 			   sum.probes, sum.max_probes, sum.other_parity,
 			   sum.errors, sum.skipped_scans, sum.busy_by_lookup);
 	}
 	return 0;
-}
-
-int portsel_stats_init(struct net *net, struct portsel_net *pn)
-{
-	pn->stats = alloc_percpu(struct portsel_cpu_stats);
-	if (!pn->stats)
-		return -ENOMEM;
-
-	if (!proc_create_net_single("portsel_stat", 0444, net->proc_net,
-				    portsel_stat_show, NULL))
-		goto err_free_stats;
-	return 0;
-
-err_free_stats:
-	free_percpu(pn->stats);
-	pn->stats = NULL;
-	return -ENOMEM;
-}
-
-void portsel_stats_exit(struct net *net, struct portsel_net *pn)
-{
-	remove_proc_entry("portsel_stat", net->proc_net);
-	free_percpu(pn->stats);
-	pn->stats = NULL;
 }

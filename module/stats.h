@@ -6,9 +6,8 @@
 
 #include "policy.h"
 
-struct net;
-struct portsel_net;
 struct portsel_result;
+struct seq_file;
 
 /* Counters of one policy in one netns on one CPU; summed when read. */
 struct portsel_stats {
@@ -26,10 +25,11 @@ struct portsel_cpu_stats {
 	struct portsel_stats policy[PORTSEL_POLICY_NR];
 };
 
-void portsel_stats_account(struct portsel_net *pn, enum portsel_policy policy,
+void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
+			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
 			   u32 busy_by_lookup, int err);
-int portsel_stats_init(struct net *net, struct portsel_net *pn);
-void portsel_stats_exit(struct net *net, struct portsel_net *pn);
+int portsel_stats_show(struct seq_file *seq,
+		       struct portsel_cpu_stats __percpu *stats);
 
 #endif /* _PORTSEL_STATS_H */
