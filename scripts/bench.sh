@@ -225,7 +225,7 @@ build() {
 
 	mkdir -p "$d/module"
 	cp "$PORTSEL_ROOT/Kbuild" "$d/"
-	cp "$PORTSEL_ROOT"/module/*.[ch] "$d/module/"
+	cp "$PORTSEL_ROOT"/module/*.[ch] "$PORTSEL_ROOT/module/Kbuild.core" "$d/module/"
 	if [ "${2:-}" = switch ]; then
 		if ! grep -qxF "$CALL_LINE" "$hook" ||
 		   ! grep -q '^int portsel_hook_call_orig(' "$hook" ||

@@ -11,7 +11,7 @@ usage() {
 Usage: scripts/deb.sh [--help] [OUTDIR]
 
 Copies what the package is made of (Kbuild, Makefile, dkms.conf,
-module/*.[ch], README.md, packaging/) to a scratch directory, adds
+module/*.[ch], module/Kbuild.core, README.md, packaging/) to a scratch directory, adds
 packaging/debian as debian/ with a changelog for the version of
 module/version.h, runs dpkg-buildpackage there and copies the .deb to
 OUTDIR (default: results/). The package version is that version.
@@ -48,7 +48,7 @@ src=$work/portsel-$version
 echo "deb: portsel-dkms $version, building in $work"
 mkdir -p "$src/module" "$src/scripts"
 cp Kbuild Makefile dkms.conf README.md "$src/"
-cp module/*.[ch] "$src/module/"
+cp module/*.[ch] module/Kbuild.core "$src/module/"
 cp scripts/version.sh scripts/dkms-source.sh "$src/scripts/"
 cp -r packaging "$src/"
 cp -r packaging/debian "$src/debian"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Write the source tree dkms builds portsel from into DEST: Kbuild,
-# Makefile, module/*.[ch] and dkms.conf with the version of
+# Makefile, module/*.[ch], module/Kbuild.core and dkms.conf with the version of
 # module/version.h written in as a literal. make dkms-install and the
 # .deb (debian/rules) both use it, so both ship the same tree.
 
@@ -37,7 +37,7 @@ fi
 
 install -d -m 0755 "$dest/module"
 install -m 0644 Kbuild Makefile "$dest/"
-install -m 0644 module/*.c module/*.h "$dest/module/"
+install -m 0644 module/*.c module/*.h module/Kbuild.core "$dest/module/"
 sed "s/^PACKAGE_VERSION=.*/$stamp/" dkms.conf >"$dest/dkms.conf"
 chmod 0644 "$dest/dkms.conf"
 echo "dkms-source: portsel $version in $dest"

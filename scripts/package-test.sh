@@ -22,8 +22,9 @@ kernel dkms is told to build for. Tests, in order:
   control        Package, Architecture: all, Version, Depends: dkms, and
                  dh_dkms's postinst/prerm for this name and version
   contents       /usr/src/portsel-<version>/ (dkms.conf with the version,
-                 Kbuild, Makefile, module/*.[ch]), README.md, copyright,
-                 the sysctl.d and modules-load.d examples
+                 Kbuild, Makefile, module/*.[ch] and Kbuild.core),
+                 README.md, copyright, the sysctl.d and modules-load.d
+                 examples
   dkms-build     dkms add + build from the unpacked .deb, module signed
                  with a scratch MOK key, vermagic and version right
   dkms-install   dkms install to a scratch /lib/modules, then remove --all
@@ -152,7 +153,7 @@ if [ -n "$deb" ]; then
 		"$readme" "$doc/copyright" "$doc/changelog.gz"
 		"$doc/examples/sysctl.d/90-portsel.conf"
 		"$doc/examples/modules-load.d/portsel.conf")
-	for m in module/*.c module/*.h; do
+	for m in module/*.c module/*.h module/Kbuild.core; do
 		want+=("$src/$m")
 	done
 	problems=()
@@ -260,7 +261,7 @@ fi
 # make-install: in a copy of the tree, so the checkout is not built in
 mkdir -p "$work/copy/module"
 cp -r Kbuild Makefile scripts "$work/copy/"
-cp module/*.[ch] "$work/copy/module/"
+cp module/*.[ch] module/Kbuild.core "$work/copy/module/"
 dest=$work/modroot
 target=$dest/lib/modules/$abi/updates/portsel.ko
 if make -C "$work/copy" --no-print-directory KDIR="$kdir" \

@@ -38,7 +38,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/src/module" "$work/logs"
 cp Kbuild "$work/src/"
-cp module/*.[ch] "$work/src/module/"
+cp module/*.[ch] module/Kbuild.core "$work/src/module/"
 
 # kbuild runs $(CHECK) once per C file: keep each run's stderr, so what
 # is counted is sparse's output and nothing the compiler said.
