@@ -14,7 +14,6 @@
 
 #include <linux/jiffies.h>
 #include <linux/random.h>
-#include <linux/siphash.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
 #include <net/inet6_hashtables.h>
@@ -29,11 +28,9 @@
 #include "memory.h"
 #include "perturb.h"
 #include "select.h"
+#include "state.h"
 #include "stats.h"
 #include "portsel_trace.h"
-
-static siphash_key_t portsel_key __read_mostly;
-static struct portsel_perturb portsel_table;
 
 struct portsel_try {
 	struct inet_timewait_death_row *death_row;
@@ -352,15 +349,4 @@ void portsel_connect_released_tw(struct inet_timewait_sock *tw,
 		   IPPROTO_TCP : IPPROTO_DCCP;
 
 	portsel_released(net, hashinfo, &tw->__tw_common, proto, 0, 0);
-}
-
-int portsel_connect_init(unsigned int perturb_shift)
-{
-	get_random_bytes(&portsel_key, sizeof(portsel_key));
-	return portsel_perturb_init(&portsel_table, perturb_shift);
-}
-
-void portsel_connect_exit(void)
-{
-	portsel_perturb_free(&portsel_table);
 }

@@ -11,7 +11,4 @@ void portsel_connect_released_sock(struct sock *sk);
 void portsel_connect_released_tw(struct inet_timewait_sock *tw,
 				 struct inet_hashinfo *hashinfo);
 
-int portsel_connect_init(unsigned int perturb_shift);
-void portsel_connect_exit(void);
-
 #endif /* _PORTSEL_CONNECT_H */

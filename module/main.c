@@ -13,6 +13,7 @@
 #include "netns.h"
 #include "perturb.h"
 #include "selftest_debug.h"
+#include "state.h"
 #include "version.h"
 
 static unsigned int perturb_shift = PORTSEL_PERTURB_SHIFT_MAX;
@@ -33,12 +34,12 @@ static int __init portsel_init(void)
 		return -EINVAL;
 	}
 
-	err = portsel_connect_init(perturb_shift);
+	err = portsel_state_init(perturb_shift);
 	if (err)
 		return err;
 	err = portsel_netns_init();
 	if (err)
-		goto err_connect;
+		goto err_state;
 	err = portsel_release_hook_install(portsel_connect_released_sock,
 					   portsel_connect_released_tw);
 	if (err)
@@ -55,8 +56,8 @@ err_release:
 	portsel_release_hook_remove();
 err_netns:
 	portsel_netns_exit();
-err_connect:
-	portsel_connect_exit();
+err_state:
+	portsel_state_exit();
 	return err;
 }
 
@@ -65,7 +66,7 @@ static void __exit portsel_exit(void)
 	portsel_hook_remove();
 	portsel_release_hook_remove();
 	portsel_netns_exit();
-	portsel_connect_exit();
+	portsel_state_exit();
 }
 
 module_init(portsel_init);
