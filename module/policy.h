@@ -27,7 +27,7 @@ enum portsel_policy {
 /* Longest policy name, without the NUL. */
 #define PORTSEL_POLICY_NAME_MAX	15
 
-typedef int (*portsel_choose_t)(struct portsel_request *req,
+typedef int (*portsel_choose_t)(const struct portsel_request *req,
 				struct portsel_shared *sh,
 				const struct portsel_probe_ops *ops, void *ctx,
 				struct portsel_result *res);

@@ -70,6 +70,19 @@ static void portsel_watch(unsigned long *watch, unsigned long now)
 	smp_mb();
 }
 
+/*
+ * The keyed hash of the connect's tuple under @salt: even-first's epoch,
+ * or 0 for the policies that had none. The tuple is the caller's, so the
+ * salt is set in a copy.
+ */
+static u64 portsel_request_hash(const struct portsel_request *req, u32 salt)
+{
+	struct portsel_tuple t = *req->tuple;
+
+	t.salt = salt;
+	return portsel_hash(&t, req->key);
+}
+
 /* What one even-first connect knows of its key's memory word. */
 struct portsel_ef {
 	u64 *word;		/* NULL while the memory is off */
@@ -82,7 +95,8 @@ struct portsel_ef {
 	u16 tried;		/* the hint, once tried */
 };
 
-static int portsel_ef_try(struct portsel_ef *ef, struct portsel_request *req,
+static int portsel_ef_try(struct portsel_ef *ef,
+			  const struct portsel_request *req,
 			  struct portsel_shared *sh,
 			  const struct portsel_probe_ops *ops, void *ctx,
 			  struct portsel_result *res, u16 port)
@@ -132,7 +146,7 @@ static bool portsel_ef_hint_fits(const struct portsel_request *req,
  * watched once more; if it is still busy, the key is full.
  */
 static int portsel_ef_preferred_busy(struct portsel_ef *ef,
-				     struct portsel_request *req,
+				     const struct portsel_request *req,
 				     struct portsel_shared *sh,
 				     const struct portsel_probe_ops *ops,
 				     void *ctx, struct portsel_result *res)
@@ -193,7 +207,7 @@ static void portsel_ef_taken(struct portsel_ef *ef,
  * What no release tells (a TIME_WAIT the kernel may now recycle, an edit
  * of ip_local_reserved_ports) is seen when the mark expires.
  */
-static int portsel_even_first(struct portsel_request *req,
+static int portsel_even_first(const struct portsel_request *req,
 			      struct portsel_shared *sh,
 			      const struct portsel_probe_ops *ops, void *ctx,
 			      struct portsel_result *res)
@@ -207,8 +221,7 @@ static int portsel_even_first(struct portsel_request *req,
 	u64 hash;
 	int err;
 
-	req->tuple->salt = req->epoch;
-	hash = portsel_hash(req->tuple, req->key);
+	hash = portsel_request_hash(req, req->epoch);
 	idx = portsel_perturb_index(t, hash);
 	ef.tag = portsel_hash_offset(hash);
 	if (req->no_parity) {
@@ -283,11 +296,10 @@ out:
  * The start of Linux's policies before 5.12: an unsalted hash of the tuple
  * plus the netns' counter, which a success moves by the ports it covered.
  */
-static u32 portsel_hint_start(struct portsel_request *req,
+static u32 portsel_hint_start(const struct portsel_request *req,
 			      const struct portsel_shared *sh)
 {
-	req->tuple->salt = 0;
-	return portsel_hash_offset(portsel_hash(req->tuple, req->key)) +
+	return portsel_hash_offset(portsel_request_hash(req, 0)) +
 	       READ_ONCE(*sh->hint);
 }
 
@@ -304,7 +316,7 @@ static void portsel_hint_advance(struct portsel_shared *sh, u32 ports)
  * every ten seconds. Unsalted, it also tells an observer of two of the
  * netns' connects how many it made in between.
  */
-static int portsel_sequential(struct portsel_request *req,
+static int portsel_sequential(const struct portsel_request *req,
 			      struct portsel_shared *sh,
 			      const struct portsel_probe_ops *ops, void *ctx,
 			      struct portsel_result *res)
@@ -328,7 +340,7 @@ static int portsel_sequential(struct portsel_request *req,
  * by two ports per probe: one destination gets every other port, 32770,
  * 32772, ..., the even ports that made people ask. Unsalted, as then.
  */
-static int portsel_sequential_even(struct portsel_request *req,
+static int portsel_sequential_even(const struct portsel_request *req,
 				   struct portsel_shared *sh,
 				   const struct portsel_probe_ops *ops,
 				   void *ctx, struct portsel_result *res)
@@ -350,7 +362,7 @@ static int portsel_sequential_even(struct portsel_request *req,
 }
 
 /* RFC 6056 Algorithm 1, as FreeBSD and OpenBSD: a random start, step 1. */
-static int portsel_random(struct portsel_request *req,
+static int portsel_random(const struct portsel_request *req,
 			  struct portsel_shared *sh,
 			  const struct portsel_probe_ops *ops, void *ctx,
 			  struct portsel_result *res)
@@ -366,7 +378,7 @@ static int portsel_random(struct portsel_request *req,
  * and a random stride coprime to the number of ports make each connect's
  * tries a permutation of the range: no port twice, every port reachable.
  */
-static int portsel_random_pick(struct portsel_request *req,
+static int portsel_random_pick(const struct portsel_request *req,
 			       struct portsel_shared *sh,
 			       const struct portsel_probe_ops *ops, void *ctx,
 			       struct portsel_result *res)
@@ -388,7 +400,7 @@ static int portsel_random_pick(struct portsel_request *req,
  */
 #define PORTSEL_RANDOM_INC_N	500
 
-static int portsel_random_inc(struct portsel_request *req,
+static int portsel_random_inc(const struct portsel_request *req,
 			      struct portsel_shared *sh,
 			      const struct portsel_probe_ops *ops, void *ctx,
 			      struct portsel_result *res)
@@ -422,7 +434,7 @@ const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
 
 /**
  * portsel_choose - pick and take a port for one connect()
- * @req: the connect's inputs
+ * @req: the connect's inputs, only read
  * @sh: shared state the policy reads and updates
  * @ops: how to test and take a port
  * @ctx: passed to @ops
@@ -431,7 +443,8 @@ const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
  * Return: as portsel_probe(); -EINVAL for %PORTSEL_KERNEL, which the caller
  * must leave to the kernel, and for a policy out of the table.
  */
-int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
+int portsel_choose(const struct portsel_request *req,
+		   struct portsel_shared *sh,
 		   const struct portsel_probe_ops *ops, void *ctx,
 		   struct portsel_result *res)
 {

@@ -30,7 +30,8 @@ struct portsel_request {
 	bool reserve_odd;
 	/* a socket with IP_LOCAL_PORT_RANGE and socket_range_parity=0 */
 	bool no_parity;
-	struct portsel_tuple *tuple;	/* its salt is set here */
+	/* its salt is ignored: a policy hashes a copy with its own */
+	const struct portsel_tuple *tuple;
 	const siphash_key_t *key;
 	u32 epoch;		/* even-first's re-salt period number */
 	u32 rnd;		/* fresh random bits */
@@ -61,7 +62,8 @@ struct portsel_result {
 int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 		  void *ctx, struct portsel_result *res);
 bool portsel_watching(const unsigned long *watch, unsigned long now);
-int portsel_choose(struct portsel_request *req, struct portsel_shared *sh,
+int portsel_choose(const struct portsel_request *req,
+		   struct portsel_shared *sh,
 		   const struct portsel_probe_ops *ops, void *ctx,
 		   struct portsel_result *res);
 
