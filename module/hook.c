@@ -26,6 +26,17 @@
 
 /* Where our calls enter __inet_hash_connect(). */
 static portsel_hash_connect_fn *portsel_orig __read_mostly;
+
+#ifdef PORTSEL_BENCH
+/*
+ * make bench only (Kbuild's PORTSEL_BENCH): enter the original through its
+ * ftrace site, as every try did before portsel_entry_past_ftrace(), so
+ * that the two ways can be timed against each other in one load.
+ */
+static portsel_hash_connect_fn *portsel_bench_entry __read_mostly;
+static bool portsel_bench_via_ftrace;
+module_param_named(bench_via_ftrace, portsel_bench_via_ftrace, bool, 0644);
+#endif
 /* What runs in its place; set before the redirect is registered. */
 static portsel_hash_connect_fn *portsel_new_func __read_mostly;
 
@@ -54,6 +65,10 @@ int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 			   struct sock *sk, u64 port_offset,
 			   portsel_check_t check)
 {
+#ifdef PORTSEL_BENCH
+	if (READ_ONCE(portsel_bench_via_ftrace))
+		return portsel_bench_entry(death_row, sk, port_offset, check);
+#endif
 	return portsel_orig(death_row, sk, port_offset, check);
 }
 
@@ -177,6 +192,9 @@ int portsel_hook_install(portsel_hash_connect_fn *new_func)
 		return err;
 	}
 	portsel_orig = (portsel_hash_connect_fn *)portsel_entry_past_ftrace(addr);
+#ifdef PORTSEL_BENCH
+	portsel_bench_entry = (portsel_hash_connect_fn *)addr;
+#endif
 	portsel_new_func = new_func;
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);

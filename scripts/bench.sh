@@ -213,33 +213,22 @@ case ",$parts," in *,sockmany,*)
 esac
 
 # build NAME [switch]: portsel.ko from a copy of the sources into
-# $work/NAME. With "switch", for the probe cost's before/after: a module
-# parameter bench_via_ftrace makes its calls of the original enter
-# through the ftrace site, as they did before portsel_entry_past_ftrace,
-# so that both ways alternate within one load of one module.
-CALL_LINE='	return portsel_orig(death_row, sk, port_offset, check);'
-VIA_CALL='	if (READ_ONCE(portsel_bench_via_ftrace))\n\t\treturn ((portsel_hash_connect_t)portsel_orig_addr)(death_row, sk,\n\t\t\t\t\t\t\t\tport_offset, check);'
-VIA_PARAM='static bool portsel_bench_via_ftrace;\nmodule_param_named(bench_via_ftrace, portsel_bench_via_ftrace, bool, 0644);\n'
+# $work/NAME. With "switch", for the probe cost's before/after, built with
+# PORTSEL_BENCH=y (Kbuild): a module parameter bench_via_ftrace makes its
+# calls of the original enter through the ftrace site, as they did before
+# portsel_entry_past_ftrace, so that both ways alternate within one load
+# of one module.
 build() {
-	local d=$work/$1 hook=$work/$1/module/hook.c
+	local d=$work/$1 flags=()
 
 	mkdir -p "$d/module"
 	cp "$PORTSEL_ROOT/Kbuild" "$d/"
 	cp "$PORTSEL_ROOT"/module/*.[ch] "$PORTSEL_ROOT/module/Kbuild.core" "$d/module/"
 	if [ "${2:-}" = switch ]; then
-		if ! grep -qxF "$CALL_LINE" "$hook" ||
-		   ! grep -q '^int portsel_hook_call_orig(' "$hook" ||
-		   ! grep -q 'portsel_orig_addr' "$hook"; then
-			portsel_say "module/hook.c has changed: no portsel_hook_call_orig()" \
-				"calling portsel_orig, or no portsel_orig_addr"
-			return 1
-		fi
-		# the lines are literal in a sed BRE
-		sed -i -e "/^int portsel_hook_call_orig(/i $VIA_PARAM" \
-			-e "s/^$CALL_LINE\$/$VIA_CALL\n&/" "$hook"
-		grep -q 'bench_via_ftrace))$' "$hook" || return 1
+		flags=(PORTSEL_BENCH=y)
 	fi
-	if ! make -s -C "$kdir" M="$d" modules >"$d/build.log" 2>&1; then
+	if ! make -s -C "$kdir" M="$d" ${flags[@]+"${flags[@]}"} modules \
+		>"$d/build.log" 2>&1; then
 		cat "$d/build.log" >&2
 		return 1
 	fi
