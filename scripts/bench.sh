@@ -20,7 +20,7 @@ usage() {
 	cat <<USAGE
 Usage: scripts/bench.sh [--runs N] [--long-runs N] [--quick] [--out DIR]
                         [--only PARTS] [--tcg] [--sockmany-ops N]
-                        [--timeout SECS] [--keep] [--help]
+                        [--timeout SECS] [--keep] [--from FILE] [--help]
 
 Builds portsel.ko twice from the current sources (as it is, and with a
 parameter bench_via_ftrace that sends its calls of the original through
@@ -92,6 +92,10 @@ that plus 5 minutes, as a busy host slows the run. With --tcg the full run takes
                  fullscan filldef sockmany
   --timeout SECS wall-clock limit for the VM (default: from the parts)
   --keep         keep the work directory (modules, console.log, result)
+  --from FILE    no VM: the tables, csv and picture from the records of
+                 an earlier run (its bench-raw.txt, or the result file
+                 left in the kept work directory of a run that did not
+                 finish); give the same --runs/--only/--quick/--tcg
 
 Environment: PORTSEL_VM_MEM (MiB, at least 2048), PORTSEL_VM_CPUS,
 KDIR (the kernel build tree; default: scripts/kdir.sh).
@@ -107,6 +111,7 @@ timeout=
 keep=0
 icount=1
 sockmany_ops=20000
+from=
 need_arg() {
 	[ "$2" -ge 2 ] || {
 		echo "bench.sh: $1 needs a value (try --help)" >&2
@@ -126,6 +131,7 @@ while [ $# -gt 0 ]; do
 	--sockmany-ops) need_arg "$1" $#; sockmany_ops=$2; shift 2 ;;
 	--timeout) need_arg "$1" $#; timeout=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--from) need_arg "$1" $#; from=$2; shift 2 ;;
 	*) echo "bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -198,6 +204,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The module, the VM and the guest's records in $work/result.txt.
+measure() {
 # --- the two modules ----------------------------------------------------------
 
 "$PORTSEL_ROOT/scripts/deps.sh"
@@ -279,6 +287,18 @@ if [ "$vm_ok" -ne 0 ] || ! grep -q '^done ' "$work/result.txt"; then
 	keep=1
 	portsel_say "kept $work"
 	exit 1
+fi
+}
+
+if [ -n "$from" ]; then
+	# another look at an earlier run's records: its bench-raw.txt, or the
+	# result file a run that did not finish left in its kept work directory
+	[ -r "$from" ] || { echo "bench.sh: cannot read '$from'" >&2; exit 2; }
+	portsel_say "the records of $from, no VM"
+	cp "$from" "$work/result.txt"
+	load_after=$load_before
+else
+	measure
 fi
 
 # --- the table ----------------------------------------------------------------
