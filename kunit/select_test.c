@@ -580,7 +580,6 @@ static void mark_expires_after_the_hold(struct kunit *test)
 {
 	struct select_env *env = env_evens_full(test, false, HOLD);
 	struct portsel_result res;
-	u32 idx = env_bucket(env);
 
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
 	__clear_bit(res.port, env->sim->used);
@@ -730,7 +729,6 @@ static void release_clears_the_mark_and_hints(struct kunit *test)
 {
 	struct select_env *env = env_evens_full(test, false, HOLD);
 	struct portsel_result res;
-	u32 idx = env_bucket(env);
 
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
 	env_release(env, 40062);
