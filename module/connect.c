@@ -22,6 +22,7 @@
 #include <net/l3mdev.h>
 #include <net/tcp_states.h>
 
+#include "busyset.h"
 #include "connect.h"
 #include "hook.h"
 #include "netns.h"
@@ -40,7 +41,12 @@ struct portsel_try {
 	int net_lo, net_hi;	/* the netns range the order was made for */
 	int sdif;		/* l3mdev of the bound device, as the kernel's */
 	bool look_first;	/* a port was busy: look before asking */
-	u32 busy_by_lookup;	/* probes the lookup answered */
+	u32 busy;		/* busy ports met */
+	u32 walk_after;		/* busy ports met before the busy set pays */
+	struct portsel_busyset set;
+	u16 lo, hi;		/* the connect's range, for the busy set */
+	u32 busy_by_lookup;	/* probes answered without the kernel */
+	u32 walks;		/* 0 or 1: the busy set was filled */
 };
 
 /*
@@ -115,11 +121,43 @@ static bool portsel_range_moved(const struct portsel_try *t)
 }
 
 /*
+ * One more busy port: once there were enough, walk the established hash
+ * once and answer the scan's later busy ports from the set. A walk that
+ * cannot get its memory leaves the lookups on.
+ */
+static void portsel_try_met_busy(struct portsel_try *t)
+{
+	struct sock *sk = t->sk;
+
+	if (++t->busy != t->walk_after)
+		return;
+	if (portsel_busyset_fill(&t->set, sock_net(sk), t->death_row->hashinfo,
+				 sk, t->sdif, t->lo, t->hi))
+		return;
+	t->walks = 1;
+}
+
+/*
+ * Is @port busy, by what portsel already knows? From the busy set once it
+ * was filled, else from a lookup once a port was busy: a connect whose
+ * first port is free, the common case, would only pay for the lookup.
+ */
+static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
+{
+	if (t->set.map)
+		return portsel_busyset_has(&t->set, port);
+	if (!t->look_first || !portsel_try_taken(t, port))
+		return false;
+	portsel_try_met_busy(t);
+	return true;
+}
+
+/*
  * Should the netns range change under a connect, the kernel would ignore a
  * pin outside the new range and scan all of it on every later try: each
  * call checks first, and the caller lets the kernel choose once instead.
- * A port the lookup finds taken is busy in any range; the caller checks
- * the range once more before it reports that every port was.
+ * A port found taken is busy in any range; the caller checks the range
+ * once more before it reports that every port was.
  */
 static int portsel_try_port(void *arg, u16 port)
 {
@@ -127,11 +165,7 @@ static int portsel_try_port(void *arg, u16 port)
 	struct inet_sock *inet = inet_sk(t->sk);
 	int err;
 
-	/*
-	 * Looking first would only add a lookup to a connect whose first
-	 * port is free, the common case: start once a port was busy.
-	 */
-	if (t->look_first && portsel_try_taken(t, port)) {
+	if (portsel_try_known_busy(t, port)) {
 		t->busy_by_lookup++;
 		return -EADDRNOTAVAIL;
 	}
@@ -141,8 +175,10 @@ static int portsel_try_port(void *arg, u16 port)
 	inet->local_port_range.hi = port;
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
 				     t->check);
-	if (err == -EADDRNOTAVAIL)
+	if (err == -EADDRNOTAVAIL && !t->set.map) {
 		t->look_first = true;
+		portsel_try_met_busy(t);
+	}
 	return err;
 }
 
@@ -227,7 +263,10 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	sk_lo = inet->local_port_range.lo;
 	sk_hi = inet->local_port_range.hi;
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
+	t.lo = req.range.low;
+	t.hi = req.range.high;
 	t.sdif = l3mdev_master_ifindex_by_index(net, sk->sk_bound_dev_if);
+	t.walk_after = portsel_busyset_walk_after(death_row->hashinfo);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
 	req.no_parity = (sk_lo || sk_hi) &&
@@ -242,6 +281,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &portsel_socket_ops, &t, &res);
+	portsel_busyset_free(&t.set);
 
 	inet->local_port_range.lo = sk_lo;
 	inet->local_port_range.hi = sk_hi;
@@ -258,7 +298,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn->stats, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
-			      t.busy_by_lookup, err);
+			      t.busy_by_lookup, t.walks, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;

@@ -20,7 +20,7 @@
 void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   u32 busy_by_lookup, int err)
+			   u32 busy_by_lookup, u32 busy_walks, int err)
 {
 	struct portsel_stats *s = &get_cpu_ptr(stats)->policy[policy];
 
@@ -30,6 +30,7 @@ void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 	if (res->skipped_scan)
 		s->skipped_scans++;
 	s->busy_by_lookup += busy_by_lookup;
+	s->busy_walks += busy_walks;
 	if (!err) {
 		s->connects++;
 		if (other_parity)
@@ -59,6 +60,7 @@ static void portsel_stats_sum(struct portsel_cpu_stats __percpu *stats,
 		sum->errors += READ_ONCE(s->errors);
 		sum->skipped_scans += READ_ONCE(s->skipped_scans);
 		sum->busy_by_lookup += READ_ONCE(s->busy_by_lookup);
+		sum->busy_walks += READ_ONCE(s->busy_walks);
 	}
 }
 
@@ -75,14 +77,15 @@ int portsel_stats_show(struct seq_file *seq,
 	struct portsel_stats sum;
 	int p;
 
-	seq_puts(seq, "policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup\n");
+	seq_puts(seq, "policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup busy_walks\n");
 	/* kernel's own choices are not seen by portsel: no row for them */
 	for (p = PORTSEL_KERNEL + 1; p < PORTSEL_POLICY_NR; p++) {
 		portsel_stats_sum(stats, p, &sum);
-		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(seq, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   portsel_policy_name(p), sum.connects, sum.failures,
 			   sum.probes, sum.max_probes, sum.other_parity,
-			   sum.errors, sum.skipped_scans, sum.busy_by_lookup);
+			   sum.errors, sum.skipped_scans, sum.busy_by_lookup,
+			   sum.busy_walks);
 	}
 	return 0;
 }

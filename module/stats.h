@@ -18,7 +18,8 @@ struct portsel_stats {
 	u64 other_parity;	/* ports handed out from the other parity */
 	u64 errors;		/* any other error */
 	u64 skipped_scans;	/* scans spared by the exhaustion memory */
-	u64 busy_by_lookup;	/* probes answered by the lockless lookup */
+	u64 busy_by_lookup;	/* probes answered without asking the kernel */
+	u64 busy_walks;		/* walks of the established hash */
 };
 
 struct portsel_cpu_stats {
@@ -28,7 +29,7 @@ struct portsel_cpu_stats {
 void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   u32 busy_by_lookup, int err);
+			   u32 busy_by_lookup, u32 busy_walks, int err);
 int portsel_stats_show(struct seq_file *seq,
 		       struct portsel_cpu_stats __percpu *stats);
 

@@ -90,6 +90,7 @@ reset_state() {
 		pset policy kernel
 		pset reserve_odd 0
 		pset exhaust_hold_ms 1000
+		echo 0 >/sys/module/portsel/parameters/busy_walk_after
 	fi
 }
 
@@ -240,7 +241,7 @@ policies() {
 		pget available_policies | tr ' ' '\n'
 	fi
 }
-STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup"
+STAT_HEADER="policy connects failures probes max_probes other_parity errors skipped_scans busy_by_lookup busy_walks"
 
 # A field of the module's .modinfo: busybox modinfo wants modules.dep, so
 # read the strings of the .ko file itself.
@@ -1230,6 +1231,47 @@ case_lookup() {
 	done
 }
 
+# After enough busy ports a connect walks the established hash once and
+# answers the rest of its scan from that set (module parameter
+# busy_walk_after, 0 = from the table's size; 2 here makes every scan that
+# meets two busy ports walk). The set must hold live sockets' ports only:
+# the same fills, and the refill over TIME_WAIT, as case lookup.
+case_busy_set() {
+	WALK_AFTER=/sys/module/portsel/parameters/busy_walk_after
+	need_module || return
+	for v in 1 65537 -1 x ''; do
+		printf '%s\n' "$v" 2>/dev/null >$WALK_AFTER &&
+			fail "busy_walk_after '$v' taken"
+	done
+	expect "busy_walk_after after bad writes" "$(cat $WALK_AFTER)" 0
+	echo 2 >$WALK_AFTER || fail "busy_walk_after 2 refused"
+	pset policy even-first
+	pset exhaust_hold_ms 0
+	stat_snap walk
+	fill_exhaust "busy set: fill" 40000 40099 100
+	fill_exhaust "busy set: IPv6 fill" 40000 40099 100 -6
+	pset reserve_odd 1
+	fill_exhaust "busy set: reserve_odd fill" 40000 40099 50
+	pset reserve_odd 0
+	expect_cmp "busy set: walks" "$(stat_delta walk busy_walks)" -gt 10
+	expect_cmp "busy set: busy_by_lookup" \
+		"$(stat_delta walk busy_by_lookup)" -gt 100
+	expect "busy set: errors" "$(stat_delta walk errors)" 0
+
+	echo 2 >/proc/sys/net/ipv4/tcp_tw_reuse
+	pset exhaust_hold_ms 1000
+	R_LO=40000 R_HI=40009
+	set_range "$R_LO" "$R_HI"
+	fill -n 10 -F
+	expect "busy set: fill before TIME_WAIT" "$A_ok" 10
+	sleep 3
+	stat_snap walk
+	refill -n 10
+	expect "busy set: refill over TIME_WAIT" "$A_ok" 10
+	expect "busy set: refill repeated ports" "$A_dup" 0
+	expect_cmp "busy set: refill walks" "$(stat_delta walk busy_walks)" -gt 0
+}
+
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1387,6 +1429,7 @@ run_case memory-ranges case_memory_ranges
 run_case memory-dccp case_memory_dccp
 run_case memory-range-flip case_memory_range_flip
 run_case lookup case_lookup
+run_case busy-set case_busy_set
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
