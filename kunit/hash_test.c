@@ -2,7 +2,8 @@
 /*
  * portsel_hash: the keyed hash of a connect's tuple, and the two values
  * taken from it (the table index from the low bits, the start offset from
- * the high 32 bits).
+ * the high 32 bits); portsel_ef_hash: even-first's, from the kernel's
+ * port_offset and the rest of the key.
  */
 
 #include <kunit/test.h>
@@ -313,6 +314,110 @@ static void index_and_offset_are_independent(struct kunit *test)
 	KUNIT_EXPECT_LT(test, chi2_times_n(by_off, 16, n_off), 38ULL * n_off);
 }
 
+/* even-first's hash: the parts of its key that the kernel's hash leaves out. */
+enum ef_part {
+	EF_NETNS, EF_DEV, EF_LOW, EF_HIGH, EF_PROTO, EF_RESERVE_ODD,
+	EF_FAMILY, EF_SALT, EF_KEY,
+};
+
+static void ef_part_desc(const enum ef_part *p, char *desc)
+{
+	static const char *const names[] = {
+		"netns", "device", "range low", "range high", "protocol",
+		"reserve_odd", "family", "salt", "key",
+	};
+
+	strscpy(desc, names[*p], KUNIT_PARAM_DESC_SIZE);
+}
+
+static const enum ef_part ef_parts[] = {
+	EF_NETNS, EF_DEV, EF_LOW, EF_HIGH, EF_PROTO, EF_RESERVE_ODD,
+	EF_FAMILY, EF_SALT, EF_KEY,
+};
+
+KUNIT_ARRAY_PARAM(ef_part, ef_parts, ef_part_desc);
+
+#define EF_OFFSET	0x243f6a8885a308d3ULL	/* any port_offset */
+
+static void ef_base(struct portsel_tuple *t)
+{
+	base_tuple(t, false);
+	portsel_tuple_scope(t, IPPROTO_TCP, 0, 32768, 60999, false);
+}
+
+/*
+ * Each part changed alone moves both the index bits (the low 16, the
+ * largest table) and the offset bits (the high 32): two keys that differ
+ * only there never share a bucket's word by construction.
+ */
+static void ef_hash_changes_with_each_part(struct kunit *test)
+{
+	enum ef_part part = *(const enum ef_part *)test->param_value;
+	siphash_key_t key = test_key;
+	struct portsel_tuple base, t;
+	u32 salt = 1;
+	u64 diff;
+
+	ef_base(&base);
+	t = base;
+	switch (part) {
+	case EF_NETNS:
+		t.netns ^= 1;
+		break;
+	case EF_DEV:
+		t.dev = 3;
+		break;
+	case EF_LOW:
+		t.low--;
+		break;
+	case EF_HIGH:
+		t.high--;
+		break;
+	case EF_PROTO:
+		t.proto = IPPROTO_DCCP;
+		break;
+	case EF_RESERVE_ODD:
+		t.reserve_odd = 1;
+		break;
+	case EF_FAMILY:
+		t.family = AF_INET6;
+		break;
+	case EF_SALT:
+		salt = 2;
+		break;
+	case EF_KEY:
+		key.key[1] ^= 1;
+		break;
+	}
+	diff = portsel_ef_hash(EF_OFFSET, &base, 1, &test_key) ^
+	       portsel_ef_hash(EF_OFFSET, &t, salt, &key);
+	KUNIT_EXPECT_NE(test, diff & 0xffff, 0);
+	KUNIT_EXPECT_NE(test, portsel_hash_offset(diff), 0);
+}
+
+/*
+ * The kernel's port_offset passes through unchanged in every bit: the
+ * index and the start stay as unpredictable as the kernel's own, and
+ * the addresses and remote port (which only port_offset carries) keep
+ * keys apart as well as it does.
+ */
+static void ef_hash_keeps_the_kernels_bits(struct kunit *test)
+{
+	struct portsel_tuple t, other;
+	u64 a = EF_OFFSET, b = ~EF_OFFSET + 12345;
+
+	ef_base(&t);
+	KUNIT_EXPECT_EQ(test, portsel_ef_hash(a, &t, 1, &test_key) ^
+			      portsel_ef_hash(b, &t, 1, &test_key), a ^ b);
+	/* addresses and remote port are not read: port_offset has them */
+	other = t;
+	other.saddr.s6_addr32[0] ^= 1;
+	other.daddr.s6_addr32[0] ^= 1;
+	other.dport ^= 1;
+	KUNIT_EXPECT_EQ(test, portsel_ef_hash(a, &other, 1, &test_key),
+			portsel_ef_hash(a, &t, 1, &test_key));
+}
+
 static struct kunit_case hash_test_cases[] = {
 	KUNIT_CASE(same_inputs_give_the_same_hash),
 	KUNIT_CASE(tuple_has_no_padding),
@@ -322,6 +427,8 @@ static struct kunit_case hash_test_cases[] = {
 			 change_gen_params),
 	KUNIT_CASE(buckets_are_uniform),
 	KUNIT_CASE(index_and_offset_are_independent),
+	KUNIT_CASE_PARAM(ef_hash_changes_with_each_part, ef_part_gen_params),
+	KUNIT_CASE(ef_hash_keeps_the_kernels_bits),
 	{}
 };
 

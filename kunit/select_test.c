@@ -75,21 +75,44 @@ static struct select_env *env_new(struct kunit *test,
 	return env;
 }
 
-/* One connect, with fresh random bits as the hook would draw them. */
-static int env_choose(struct select_env *env, struct portsel_result *res)
-{
-	env->req.rnd = prandom_u32_state(&env->rnd);
-	return portsel_choose(&env->req, &env->sh, &portsel_sim_ops, env->sim,
-			      res);
-}
+/*
+ * Stands in for the kernel's port_offset of the env's connect: a keyed
+ * hash of its addresses and remote port alone, under a key of its own.
+ */
+static const siphash_key_t offset_key = {
+	{ 0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL }
+};
 
-/* The even-first hash of the env's tuple. */
-static u64 env_hash(const struct select_env *env)
+static u64 env_port_offset(const struct select_env *env)
 {
 	struct portsel_tuple t = env->tuple;
 
-	t.salt = env->req.epoch;
-	return portsel_hash(&t, env->req.key);
+	t.netns = 0;
+	t.salt = 0;
+	portsel_tuple_scope(&t, 0, 0, 0, 0, false);
+	return portsel_hash(&t, &offset_key);
+}
+
+/* One connect, with fresh random bits as the hook would draw them. */
+static int env_choose_with(struct select_env *env,
+			   const struct portsel_probe_ops *ops,
+			   struct portsel_result *res)
+{
+	env->req.rnd = prandom_u32_state(&env->rnd);
+	env->req.port_offset = env_port_offset(env);
+	return portsel_choose(&env->req, &env->sh, ops, env->sim, res);
+}
+
+static int env_choose(struct select_env *env, struct portsel_result *res)
+{
+	return env_choose_with(env, &portsel_sim_ops, res);
+}
+
+/* The even-first hash of the env's key. */
+static u64 env_hash(const struct select_env *env)
+{
+	return portsel_ef_hash(env_port_offset(env), &env->tuple,
+			       env->req.epoch, env->req.key);
 }
 
 static u32 env_bucket(const struct select_env *env)
@@ -244,6 +267,47 @@ static void policy_desc(const enum portsel_policy *p, char *desc)
 }
 
 KUNIT_ARRAY_PARAM(policy, select_policies, policy_desc);
+
+/*
+ * Ports known busy in bulk (the hook fills that set from one walk of the
+ * established hash) are probes that the loop answers without a call: the
+ * same port and the same probes as asking about each, one call.
+ */
+static void known_busy_ports_are_probes_without_a_call(struct kunit *test)
+{
+	enum portsel_policy policy = *(const enum portsel_policy *)
+				     test->param_value;
+	struct select_env *ask = env_new(test, policy, 40000, 40099, false);
+	struct select_env *know = env_new(test, policy, 40000, 40099, false);
+	struct portsel_busyset set = { .low = 40000, .high = 40099 };
+	struct portsel_probe_ops ops = portsel_sim_ops;
+	struct portsel_result a, k;
+	u16 p;
+
+	set.map = kunit_kcalloc(test, BITS_TO_LONGS(100), sizeof(long),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, set.map);
+	/* every port busy but 40098; the set knows all the busy ones */
+	for (p = 40000; p <= 40099; p++) {
+		if (p == 40098)
+			continue;
+		__set_bit(p, ask->sim->used);
+		__set_bit(p, know->sim->used);
+		__set_bit(p - set.low, set.map);
+	}
+	ops.known = &set;
+
+	KUNIT_ASSERT_EQ(test, env_choose(ask, &a), 0);
+	KUNIT_ASSERT_EQ(test, env_choose_with(know, &ops, &k), 0);
+	KUNIT_EXPECT_EQ(test, a.port, 40098);
+	KUNIT_EXPECT_EQ(test, k.port, 40098);
+	KUNIT_EXPECT_GT(test, a.probes, 1);
+	KUNIT_EXPECT_EQ(test, k.probes, a.probes);
+	KUNIT_EXPECT_EQ(test, a.known_busy, 0);
+	KUNIT_EXPECT_EQ(test, k.known_busy, k.probes - 1);
+	KUNIT_EXPECT_EQ(test, ask->sim->tries, a.probes);
+	KUNIT_EXPECT_EQ(test, know->sim->tries, 1);
+}
 
 /* reserve_odd: 50 even ports of 40000-40099, then nothing; no odd one. */
 static void reserve_odd_stops_after_half(struct kunit *test)
@@ -1106,6 +1170,8 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE(even_first_hands_out_preferred_parity_first),
 	KUNIT_CASE_PARAM(reserve_odd_stops_after_half, policy_gen_params),
 	KUNIT_CASE_PARAM(reserved_ports_are_never_tried, policy_gen_params),
+	KUNIT_CASE_PARAM(known_busy_ports_are_probes_without_a_call,
+			 policy_gen_params),
 	KUNIT_CASE_PARAM(other_errors_stop_the_loop, fatal_gen_params),
 	KUNIT_CASE_PARAM(fatal_error_leaves_the_table_alone, fatal_gen_params),
 	KUNIT_CASE(probes_match_the_bitmap),

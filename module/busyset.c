@@ -131,17 +131,22 @@ static bool portsel_dest_match(const struct portsel_dest *d,
  * a match read without a reference may mix two sockets' fields. A port is
  * set only for a socket that still matches once referenced, as the
  * kernel's own lookup does; a mismatch at either read just leaves the
- * port to the kernel.
+ * port to the kernel. Reserved ports are left out too: the policy's loop
+ * skips the set's ports before it asks whether a port is reserved.
  */
-static void portsel_busyset_chain(struct portsel_busyset *b,
-				  const struct portsel_dest *d,
-				  const struct inet_ehash_bucket *head)
+static __always_inline void portsel_busyset_chain(struct portsel_busyset *b,
+						  const struct portsel_dest *d,
+						  const struct inet_ehash_bucket *head)
 {
 	const struct hlist_nulls_node *node;
 	struct sock *s;
 	u16 lport;
 
 	sk_nulls_for_each_rcu(s, node, &head->chain) {
+		/* most sockets go elsewhere: the remote port tells at once */
+		if (READ_ONCE(s->sk_dport) != d->sk->sk_dport ||
+		    READ_ONCE(s->sk_state) == TCP_TIME_WAIT)
+			continue;
 		lport = READ_ONCE(s->sk_num);
 		if (lport < b->low || lport > b->high ||
 		    !portsel_dest_match(d, s, lport))
@@ -149,7 +154,8 @@ static void portsel_busyset_chain(struct portsel_busyset *b,
 		if (!refcount_inc_not_zero(&s->sk_refcnt))
 			continue;
 		if (READ_ONCE(s->sk_state) != TCP_TIME_WAIT &&
-		    portsel_dest_match(d, s, lport))
+		    portsel_dest_match(d, s, lport) &&
+		    !inet_is_local_reserved_port(d->net, lport))
 			__set_bit(lport - b->low, b->map);
 		sock_gen_put(s);
 	}

@@ -12,7 +12,8 @@ struct sock;
 /*
  * The local ports of a range that live sockets (not TIME_WAIT) hold
  * towards one destination, as one walk of the established hash found
- * them. Bit i stands for port @low + i.
+ * them (module/busyset.c; the policy core only reads the set). Bit i
+ * stands for port @low + i.
  */
 struct portsel_busyset {
 	unsigned long *map;	/* NULL until filled */

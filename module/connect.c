@@ -20,6 +20,7 @@
 #include <net/inet_timewait_sock.h>
 #include <net/ip.h>
 #include <net/l3mdev.h>
+#include <net/secure_seq.h>
 #include <net/tcp_states.h>
 
 #include "busyset.h"
@@ -39,8 +40,8 @@ struct portsel_try {
 	u64 port_offset;
 	portsel_check_t check;
 	int net_lo, net_hi;	/* the netns range the order was made for */
-	int sdif;		/* l3mdev of the bound device, as the kernel's */
 	bool look_first;	/* a port was busy: look before asking */
+	int sdif;		/* l3mdev of the bound device, once looking */
 	u32 busy;		/* busy ports met */
 	u32 walk_after;		/* busy ports met before the busy set pays */
 	struct portsel_busyset set;
@@ -139,8 +140,10 @@ static void portsel_try_met_busy(struct portsel_try *t)
 
 /*
  * Is @port busy, by what portsel already knows? From the busy set once it
- * was filled, else from a lookup once a port was busy: a connect whose
- * first port is free, the common case, would only pay for the lookup.
+ * was filled (the policy's loop reads it too, and asks only about the
+ * ports not in it; a hint or a port probed again comes here), else from
+ * a lookup once a port was busy: a connect whose first port is free, the
+ * common case, would only pay for the lookup.
  */
 static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
 {
@@ -176,16 +179,15 @@ static int portsel_try_port(void *arg, u16 port)
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
 				     t->check);
 	if (err == -EADDRNOTAVAIL && !t->set.map) {
-		t->look_first = true;
+		if (!t->look_first) {
+			t->look_first = true;
+			t->sdif = l3mdev_master_ifindex_by_index(sock_net(t->sk),
+							t->sk->sk_bound_dev_if);
+		}
 		portsel_try_met_busy(t);
 	}
 	return err;
 }
-
-static const struct portsel_probe_ops portsel_socket_ops = {
-	.reserved = portsel_try_reserved,
-	.try_port = portsel_try_port,
-};
 
 /*
  * The key of a socket, or of a TIME_WAIT socket: its addresses, port space,
@@ -252,6 +254,11 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		.next = &pn->next,
 		.watch = &pn->watch,
 	};
+	struct portsel_probe_ops ops = {
+		.reserved = portsel_try_reserved,
+		.try_port = portsel_try_port,
+		.known = &t.set,
+	};
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
 	int err;
@@ -265,7 +272,6 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
 	t.lo = req.range.low;
 	t.hi = req.range.high;
-	t.sdif = l3mdev_master_ifindex_by_index(net, sk->sk_bound_dev_if);
 	t.walk_after = portsel_busyset_walk_after(death_row->hashinfo);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
@@ -274,13 +280,14 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	portsel_tuple_of(&tuple, &sk->__sk_common, net, sk->sk_protocol,
 			 &req.range, req.reserve_odd);
 	req.tuple = &tuple;
+	req.port_offset = port_offset;
 	req.key = &portsel_key;
 	req.now = jiffies;
 	req.epoch = req.now / PORTSEL_RESALT_PERIOD;
 	req.rnd = get_random_u32();
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
-	err = portsel_choose(&req, &sh, &portsel_socket_ops, &t, &res);
+	err = portsel_choose(&req, &sh, &ops, &t, &res);
 	portsel_busyset_free(&t.set);
 
 	inet->local_port_range.lo = sk_lo;
@@ -298,7 +305,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn->stats, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
-			      t.busy_by_lookup, t.walks, err);
+			      t.busy_by_lookup + res.known_busy, t.walks, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;
@@ -321,6 +328,26 @@ static bool portsel_still_hashed(struct net *net,
 	if (found)
 		sock_gen_put(found);
 	return found;
+}
+
+/*
+ * The port_offset the kernel passed to __inet_hash_connect() when this
+ * socket connected (inet_sk_port_offset(), inet6_sk_port_offset()), as
+ * long as the kernel's 10 s salt has not changed since; after that the
+ * socket's key is another one, as ours is. An IPv6 socket connected to a
+ * v4-mapped address went through tcp_v4_connect().
+ */
+static u64 portsel_port_offset_of(const struct sock_common *skc)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&skc->skc_v6_daddr))
+		return secure_ipv6_port_ephemeral(skc->skc_v6_rcv_saddr.s6_addr32,
+						  skc->skc_v6_daddr.s6_addr32,
+						  skc->skc_dport);
+#endif
+	return secure_ipv4_port_ephemeral(skc->skc_rcv_saddr, skc->skc_daddr,
+					  skc->skc_dport);
 }
 
 /*
@@ -356,8 +383,8 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 
 	portsel_tuple_of(&tuple, skc, net, proto, &r,
 			 READ_ONCE(pn->reserve_odd));
-	tuple.salt = now / PORTSEL_RESALT_PERIOD;
-	hash = portsel_hash(&tuple, &portsel_key);
+	hash = portsel_ef_hash(portsel_port_offset_of(skc), &tuple,
+			       now / PORTSEL_RESALT_PERIOD, &portsel_key);
 	portsel_mem_released(&portsel_table.mem[portsel_perturb_index(&portsel_table, hash)],
 			     portsel_hash_offset(hash), port,
 			     portsel_port_preferred(&r, port));

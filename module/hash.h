@@ -51,6 +51,9 @@ static inline u64 portsel_hash(const struct portsel_tuple *t,
 	return siphash(t, sizeof(*t), key);
 }
 
+u64 portsel_ef_hash(u64 port_offset, const struct portsel_tuple *t, u32 salt,
+		    const siphash_key_t *key);
+
 static inline u32 portsel_hash_offset(u64 hash)
 {
 	return hash >> 32;

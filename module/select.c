@@ -8,6 +8,22 @@
 
 #include "select.h"
 
+/*
+ * A candidate the caller found busy in bulk: a probe, answered without a
+ * call. (The hook fills the set from its second busy port on, when
+ * even-first watches releases already; even-first checks that too.)
+ */
+static bool portsel_known_busy(const struct portsel_probe_ops *ops,
+			       struct portsel_result *res, u16 port)
+{
+	if (!ops->known || !ops->known->map ||
+	    !portsel_busyset_has(ops->known, port))
+		return false;
+	res->probes++;
+	res->known_busy++;
+	return true;
+}
+
 /**
  * portsel_probe - try candidates in order until one is free
  * @o: the candidate order
@@ -26,8 +42,11 @@ int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 
 	res->port = 0;
 	res->probes = 0;
+	res->known_busy = 0;
 
 	while (portsel_order_next(o, &port)) {
+		if (portsel_known_busy(ops, res, port))
+			continue;
 		if (ops->reserved && ops->reserved(ctx, port))
 			continue;
 		res->probes++;
@@ -221,7 +240,8 @@ static int portsel_even_first(const struct portsel_request *req,
 	u64 hash;
 	int err;
 
-	hash = portsel_request_hash(req, req->epoch);
+	hash = portsel_ef_hash(req->port_offset, req->tuple, req->epoch,
+			       req->key);
 	idx = portsel_perturb_index(t, hash);
 	ef.tag = portsel_hash_offset(hash);
 	if (req->no_parity) {
@@ -271,7 +291,10 @@ static int portsel_even_first(const struct portsel_request *req,
 			if (err != -EADDRNOTAVAIL)
 				goto out;
 		}
-		if (port == ef.tried || (ops->reserved && ops->reserved(ctx, port)))
+		/* a port known busy counts once releases are watched */
+		if (port == ef.tried ||
+		    (ef.watched && portsel_known_busy(ops, res, port)) ||
+		    (ops->reserved && ops->reserved(ctx, port)))
 			continue;
 		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
 		if (err != -EADDRNOTAVAIL)
@@ -452,6 +475,7 @@ int portsel_choose(const struct portsel_request *req,
 	res->probes = 0;
 	res->skipped_scan = false;
 	res->hinted = false;
+	res->known_busy = 0;
 
 	if (req->policy >= PORTSEL_POLICY_NR ||
 	    !portsel_policies[req->policy].choose)

@@ -5,6 +5,7 @@
 #include <linux/siphash.h>
 #include <linux/types.h>
 
+#include "busyset.h"
 #include "hash.h"
 #include "memory.h"
 #include "order.h"
@@ -21,6 +22,12 @@ struct portsel_probe_ops {
 	bool (*reserved)(void *ctx, u16 port);
 	/* 0: the port is now the socket's; -EADDRNOTAVAIL: busy; else fatal */
 	int (*try_port)(void *ctx, u16 port);
+	/*
+	 * Optional: ports known busy in bulk, none of them reserved, which
+	 * try_port may fill during the scan. The loops count them as probes
+	 * without a call.
+	 */
+	const struct portsel_busyset *known;
 };
 
 /* Everything one connect() brings to the choice; no global state read. */
@@ -32,6 +39,8 @@ struct portsel_request {
 	bool no_parity;
 	/* its salt is ignored: a policy hashes a copy with its own */
 	const struct portsel_tuple *tuple;
+	/* the kernel's hash of the addresses and remote port (even-first) */
+	u64 port_offset;
 	const siphash_key_t *key;
 	u32 epoch;		/* even-first's re-salt period number */
 	u32 rnd;		/* fresh random bits */
@@ -57,6 +66,7 @@ struct portsel_result {
 	u32 probes;		/* ports tried */
 	bool skipped_scan;	/* exhaustion memory spared a scan */
 	bool hinted;		/* the port was a released one, taken at once */
+	u32 known_busy;		/* probes answered by @ops->known */
 };
 
 int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,

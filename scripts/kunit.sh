@@ -15,17 +15,20 @@
 # The cache, ${PORTSEL_CACHE}/kunit (see scripts/lib.sh):
 #   src-<version>/linux-source-6.1  the pristine tree, extracted once per
 #                                   linux-source-6.1 package version
-#   <version>-<checkout>/tree       a hard-link copy of it plus the graft
-#   <version>-<checkout>/build      kunit.py's --build_dir (O=): .config,
+#   <version>/tree                  a hard-link copy of it plus the graft
+#   <version>/build                 kunit.py's --build_dir (O=): .config,
 #                                   objects, the UML binary, test.log
-#   <version>-<checkout>/build-kasan the same with KASAN (--kasan)
-# <checkout> is a hash of the repository's path, so worktrees do not share
-# (and race on) a build. The copy shares file contents with the pristine
-# tree, so nothing in it is ever edited in place: the two kernel files the
-# graft changes are written anew and renamed over their links, the build
-# writes only under build/, and net/portsel/ holds symlinks back into the
-# repository, so an edit there is seen by make's timestamps and the next run
-# rebuilds just that. Nothing is written into the repository.
+#   <version>/build-kasan           the same with KASAN (--kasan)
+# Every checkout shares one build (a lock serialises the runs), so a fresh
+# clone rebuilds only portsel's own objects, not the kernel: the graft's
+# net/portsel/ holds copies of the repository's sources, and a file is
+# copied only when its contents differ, so make's timestamps change exactly
+# when the contents do. A copy rather than a link: with links, a clone
+# whose files are older than the last build's objects would not rebuild.
+# The tree shares file contents with the pristine one, so nothing in it is
+# ever edited in place: the two kernel files the graft changes are written
+# anew and renamed over their links, and the build writes only under
+# build/. Nothing is written into the repository.
 
 set -euo pipefail
 
@@ -35,7 +38,7 @@ set -euo pipefail
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 TREE_NAME=linux-source-6.1
 # Bump when the graft below changes, so cached trees are grafted again.
-GRAFT_VERSION=1
+GRAFT_VERSION=2
 # Seconds the booted UML may take to run every suite (build not included).
 RUN_TIMEOUT=300
 
@@ -94,17 +97,25 @@ version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 cache=$PORTSEL_CACHE/kunit
 src=$cache/src-$version
 ksrc=$src/$TREE_NAME
-work=$cache/$version-$(printf '%s' "$PORTSEL_ROOT" | sha1sum | cut -c1-12)
+work=$cache/$version
 tree=$work/tree
 build=$work/build${kasan:+-kasan}
 mkdir -p "$cache" "$work"
 
-# One run per checkout at a time: two would share the build directory.
+# One run at a time: every checkout shares the build directory.
 exec 9>"$work/lock"
 if ! flock -n 9; then
-	say "waiting for another run on this checkout to finish"
+	say "waiting for another run (any checkout) to finish"
 	flock 9
 fi
+
+# Earlier versions of this script kept a tree and build per checkout path
+# (<version>-<12 hex digits>): ~1 GB each, never used again.
+for old in "$cache/$version"-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]; do
+	[ -d "$old" ] || continue
+	say "removing $old (per-checkout cache of an earlier kunit.sh)"
+	rm -rf "$old"
+done
 
 # Extract into a temporary directory renamed into place when complete, so
 # an interrupted extraction is never mistaken for a tree. Checkouts share
@@ -148,12 +159,30 @@ if [ "$(cat "$tree/.portsel-graft" 2>/dev/null)" != "$graft_stamp" ]; then
 	mv "$tree.tmp" "$tree"
 fi
 
-# The links are set on every run: cheap, and right even if the checkout was
-# replaced by another at the same path.
-ln -sfn "$PORTSEL_ROOT/kunit/Kconfig" "$tree/net/portsel/Kconfig"
-ln -sfn "$PORTSEL_ROOT/kunit/Makefile" "$tree/net/portsel/Makefile"
-ln -sfn "$PORTSEL_ROOT/module" "$tree/net/portsel/module"
-ln -sfn "$PORTSEL_ROOT/kunit" "$tree/net/portsel/kunit"
+# Copy the sources the graft builds into net/portsel/, each only when its
+# contents differ (see the top of this file); drop the ones gone from the
+# repository.
+sync_file() {
+	local from=$1 to=$2
+
+	cmp -s "$from" "$to" && return 0
+	mkdir -p "$(dirname "$to")"
+	cp "$from" "$to.tmp"
+	mv -f "$to.tmp" "$to"
+}
+
+graft=$tree/net/portsel
+wanted=$(mktemp)
+trap 'rm -f "$wanted"' EXIT
+(cd "$PORTSEL_ROOT" && ls kunit/Kconfig kunit/Makefile kunit/*.[ch] \
+	module/Kbuild.core module/*.[ch]) >"$wanted"
+while read -r f; do
+	sync_file "$PORTSEL_ROOT/$f" "$graft/$f"
+done <"$wanted"
+(cd "$graft" && find kunit module -type f) | sort | comm -23 - <(sort "$wanted") |
+	while read -r f; do rm -f "$graft/$f"; done
+sync_file "$PORTSEL_ROOT/kunit/Kconfig" "$graft/Kconfig"
+sync_file "$PORTSEL_ROOT/kunit/Makefile" "$graft/Makefile"
 
 # kunit.py chdirs to the tree: every path it gets is absolute. Python must
 # not leave __pycache__ in the hard-linked tree.

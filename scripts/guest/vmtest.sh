@@ -278,7 +278,8 @@ case_load() {
 	n=0
 	for p in $(policies -n); do
 		row=$(awk -v p="$p" '$1 == p' "$PORTSEL_STAT")
-		echo "$row" | awk 'NF == 9 && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
+		echo "$row" | awk -v nf="$(echo "$STAT_HEADER" | wc -w)" \
+			'NF == nf && $0 ~ /^[^ \t]+([ \t]+[0-9]+)+[ \t]*$/ { ok = 1 }
 			END { exit !ok }' || fail "portsel_stat row $p: '$row'"
 		n=$((n + 1))
 	done
