@@ -41,8 +41,8 @@ case "${1:-}" in
 -*) echo "package-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 kdir=${1:-$(portsel_kdir)}
 abi=$(portsel_abi "$kdir")
 cd "$PORTSEL_ROOT"

@@ -62,8 +62,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=systest
 export PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 cd "$PORTSEL_ROOT"
