@@ -277,6 +277,8 @@ portsel_vm_run --timeout "$timeout" \
 	--arg "churn_n=$churn_n" --arg "parts=$parts" \
 	--arg "sockmany_ops=$sockmany_ops" \
 	${variant[@]+"${variant[@]}"} \
+	--file "$PORTSEL_GUEST/bench-loops.sh" \
+	--file "$PORTSEL_GUEST/bench-scans.sh" \
 	"$work" "$PORTSEL_GUEST/bench.sh" || vm_ok=$?
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 portsel_vm_result "$work" "$work/result.txt"
