@@ -17,13 +17,12 @@ tables and csv the old awk programs wrote.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
-"") ;;
-*) echo "report-test.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=report-test
+portsel_help_only usage "$@"
 
-cd "$(dirname "$0")/.."
+cd "$PORTSEL_ROOT"
 rc=0
 # -v: one "name ... ok|FAIL|ERROR" line per test, the count comes from them
 log=$(PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -v \

@@ -73,20 +73,15 @@ step() {
 	echo "systest: [$(($(date +%s) - t_start))s] $*"
 }
 
-pass=0
-fail=0
 ok() {
-	echo "systest: $1 ok${2:+ ($2)}"
-	pass=$((pass + 1))
+	portsel_pass "$@"
 }
 bad() {
-	echo "systest: $1 FAILED${2:+: $2}"
-	fail=$((fail + 1))
+	portsel_fail "$@"
 }
 finish() {
 	step "done"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	portsel_tally
 	exit
 }
 

@@ -70,28 +70,48 @@ portsel_say() {
 	echo "${PORTSEL_SAY_PREFIX:-portsel}: $*" >&2
 }
 
-# The pass/fail counter of a script that checks things: portsel_check
-# WHAT CMD... runs CMD and prints "ok WHAT" or "not ok WHAT";
-# portsel_tally prints "N passed, N failed" (the line make check adds up)
-# and fails when anything did.
+# The pass/fail counter of a script that checks things: portsel_pass WHAT
+# [NOTE] and portsel_fail WHAT [REASON] print "PREFIX: WHAT ok" or
+# "PREFIX: WHAT FAILED" and count; portsel_check WHAT CMD... runs CMD and
+# does one of them; portsel_tally prints "N passed, N failed" (the line
+# make check adds up) and fails when anything did.
 PORTSEL_PASS=0
 PORTSEL_FAIL=0
+portsel_pass() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $1 ok${2:+ ($2)}"
+	PORTSEL_PASS=$((PORTSEL_PASS + 1))
+}
+
+portsel_fail() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $1 FAILED${2:+: $2}"
+	PORTSEL_FAIL=$((PORTSEL_FAIL + 1))
+}
+
 portsel_check() {
 	local what=$1
 
 	shift
 	if "$@"; then
-		PORTSEL_PASS=$((PORTSEL_PASS + 1))
-		echo "ok $what"
+		portsel_pass "$what"
 	else
-		PORTSEL_FAIL=$((PORTSEL_FAIL + 1))
-		echo "not ok $what"
+		portsel_fail "$what"
 	fi
 }
 
 portsel_tally() {
 	echo "$PORTSEL_PASS passed, $PORTSEL_FAIL failed"
 	[ "$PORTSEL_FAIL" -eq 0 ]
+}
+
+# portsel_help_only USAGE_FN [ARG]: for a script that takes no argument
+# but --help: print USAGE_FN's text and exit, or refuse anything else
+# with exit 2 before anything changed.
+portsel_help_only() {
+	case "${2:-}" in
+	-h|--help) "$1"; exit 0 ;;
+	"") ;;
+	*) portsel_say "unknown argument '$2' (try --help)"; exit 2 ;;
+	esac
 }
 
 # shellcheck source=scripts/lib/vm.sh
