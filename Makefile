@@ -8,7 +8,7 @@ KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/bu
 MODULE := portsel.ko
 
 .PHONY: all module module-w1 clean check vmtest debugtest kunit compare bench \
-	style sparse shellcheck deps
+	style sparse shellcheck report-test deps
 
 all: module
 
@@ -130,6 +130,10 @@ sparse:
 
 shellcheck:
 	@scripts/shellcheck.sh
+
+# The unit tests of scripts/report.py, the analysis of compare and bench.
+report-test:
+	@scripts/report-test.sh
 
 package-test:
 	@scripts/package-test.sh "$(KDIR)"

@@ -15,7 +15,7 @@ case "${1:-}" in
 Usage: scripts/build-fail.sh [KDIR]
 
 Builds a tiny module including module/hook_abi.h against KDIR (default:
-as scripts/lib.sh finds it): as it is (must build), with a wrong
+as scripts/lib/host.sh finds it): as it is (must build), with a wrong
 __inet_hash_connect() prototype (-DPORTSEL_SELFTEST_WRONG_PROTO), and
 with CONFIG_X86_KERNEL_IBT and CONFIG_CFI_CLANG forced on; each of the
 last three must fail with the header's message.
@@ -23,8 +23,8 @@ USAGE
 	exit 0 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 kdir=${1:-$(portsel_kdir)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-build-fail.XXXXXX")
 trap 'rm -rf "$work"' EXIT

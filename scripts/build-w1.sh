@@ -12,8 +12,8 @@ case "${1:-}" in
 	exit 0 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 kdir=${1:-$(portsel_kdir)}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

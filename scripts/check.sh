@@ -12,7 +12,8 @@ Usage: scripts/check.sh [--help]
 
 Runs, in order: dependency install (scripts/deps.sh), then the tiers:
 the W=1 module build, the build-time checks refusing a wrong
-prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck, the DKMS and
+prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck,
+the unit tests of the compare and bench analysis (scripts/report-test.sh), the DKMS and
 Debian package test, the .deb installed, rebooted and purged in a booted
 Debian 12 (scripts/systemtest.sh), KUnit under UML (scripts/kunit.sh),
 the test VM (scripts/vmtest.sh) on Debian's amd64 kernel, then on the
@@ -54,6 +55,7 @@ TIERS=(
 	"style:1:scripts/style.sh"
 	"sparse:1:scripts/sparse.sh"
 	"shellcheck:1:scripts/shellcheck.sh"
+	"report:1:scripts/report-test.sh"
 	"package:1:scripts/package-test.sh"
 	"systemtest:2:scripts/systemtest.sh"
 	"kunit:1:scripts/kunit.sh"

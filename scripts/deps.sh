@@ -27,8 +27,8 @@ Does nothing when everything is present.
 USAGE
 }
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 
 flavours=()
 while [ $# -gt 0 ]; do

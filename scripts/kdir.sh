@@ -6,8 +6,8 @@
 
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 
 case "${1:-}" in
 -h|--help)

@@ -41,8 +41,8 @@ case "${1:-}" in
 -*) echo "package-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 kdir=${1:-$(portsel_kdir)}
 abi=$(portsel_abi "$kdir")
 cd "$PORTSEL_ROOT"
@@ -52,16 +52,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log=$work/log
 
-pass=0
-fail=0
+PORTSEL_SAY_PREFIX=package
 ok() {
-	echo "package: $1 ok"
-	pass=$((pass + 1))
+	portsel_pass "$1"
 }
+# bad WHAT [REASON]: the failed step's log first
 bad() {
-	[ -s "$log" ] && cat "$log"
-	echo "package: $1 FAILED${2:+: $2}"
-	fail=$((fail + 1))
+	if [ -s "$log" ]; then
+		cat "$log"
+	fi
+	portsel_fail "$1" "${2:-}"
 }
 
 # What a scratch install must not change on the host.
@@ -284,5 +284,4 @@ else
 	bad host "the host's dkms or module trees changed"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

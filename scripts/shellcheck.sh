@@ -23,6 +23,9 @@ case "${1:-}" in
 esac
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/host.sh
+. scripts/lib/host.sh
+PORTSEL_SAY_PREFIX=shellcheck
 
 is_shell() {
 	case "$1" in
@@ -41,17 +44,12 @@ else
 fi
 
 echo "shellcheck: $(shellcheck --version | sed -n 's/^version: //p') on ${#files[@]} scripts"
-pass=0
-fail=0
 for f in "${files[@]}"; do
 	if out=$(shellcheck -x "$f" 2>&1); then
-		echo "shellcheck: $f ok"
-		pass=$((pass + 1))
+		portsel_pass "$f"
 	else
 		echo "$out"
-		echo "shellcheck: $f FAILED"
-		fail=$((fail + 1))
+		portsel_fail "$f"
 	fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

@@ -24,8 +24,8 @@ case "${1:-}" in
 -*) echo "sparse.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 kdir=${1:-$(portsel_kdir)}
 cd "$PORTSEL_ROOT"
 

@@ -23,8 +23,8 @@ case "${1:-}" in
 -*) echo "style.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 cd "$PORTSEL_ROOT"
 
 # checkpatch types not checked, each with the reason. Keep it short.

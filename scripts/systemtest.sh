@@ -62,8 +62,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=systest
 export PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 cd "$PORTSEL_ROOT"
@@ -73,20 +73,15 @@ step() {
 	echo "systest: [$(($(date +%s) - t_start))s] $*"
 }
 
-pass=0
-fail=0
 ok() {
-	echo "systest: $1 ok${2:+ ($2)}"
-	pass=$((pass + 1))
+	portsel_pass "$@"
 }
 bad() {
-	echo "systest: $1 FAILED${2:+: $2}"
-	fail=$((fail + 1))
+	portsel_fail "$@"
 }
 finish() {
 	step "done"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	portsel_tally
 	exit
 }
 

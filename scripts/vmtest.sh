@@ -19,8 +19,8 @@ PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg,thread=single}
 # 50 stress cycles alone ~4 minutes) on a shared 2-core host.
 PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-900}
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=vmtest
 
 usage() {

@@ -57,10 +57,6 @@ DEF_HI=60999
 FILL_LO=32768
 FILL_HI=$((FILL_LO + RANGE - 1))
 
-set_range() {
-	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range
-}
-
 warn() {
 	vm_say "  warning: $L: $*"
 	result "warn,$L,$*"

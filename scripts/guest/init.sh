@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of portsel's test VM; the initramfs is built by portsel_vm_run in
-# scripts/lib.sh. It sets the machine up, runs the payload /guest/run with
+# scripts/lib/vm.sh. It sets the machine up, runs the payload /guest/run with
 # the arguments listed in /guest/args (one a line), and reports on three
 # serial ports:
 #   ttyS0  the console: everything, for humans

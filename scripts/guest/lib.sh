@@ -46,12 +46,53 @@ pset() {
 	printf '%s\n' "$2" 2>/dev/null >"$SYSCTL_DIR/$1"
 }
 
-# One column of /proc/net/portsel_stat: pstat POLICY COLUMN.
+# One column of portsel_stat, by its header: pstat POLICY COLUMN [FILE]
+# (FILE: a copy taken earlier; default the live /proc/net/portsel_stat).
+# Nothing when there is no such row or column.
 pstat() {
 	awk -v p="$1" -v c="$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == p && (c in col) { print $col[c]; found = 1 }
-		END { if (!found) print "missing" }' "$PORTSEL_STAT" 2>/dev/null
+		$1 == p && (c in col) { print $col[c] }' "${3:-$PORTSEL_STAT}" 2>/dev/null
+}
+
+# The netns's ip_local_port_range: set_range LO HI.
+set_range() {
+	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range
+}
+
+# hold_ports DST [portsel-tool fill options]: a fill towards DST in the
+# background that keeps its sockets until release_ports; returns once
+# they are all open (fill's -x runs after the last connect), with
+# HELD_PORTS the number held (empty if the fill never got there).
+HOLDER=
+# shellcheck disable=SC2034 # read by the payloads
+HELD_PORTS=
+hold_ports() {
+	hold_dst=$1
+	hold_i=0
+	shift
+	rm -f /tmp/held.pid
+	# shellcheck disable=SC2016 # $$ is the -x shell's
+	portsel-tool fill -q "$@" -x 'echo $$ >/tmp/held.pid; exec sleep 100000' \
+		"$hold_dst" >/tmp/held.out &
+	HOLDER=$!
+	while [ ! -s /tmp/held.pid ] && [ $hold_i -lt 1200 ]; do
+		usleep 100000
+		hold_i=$((hold_i + 1))
+	done
+	# shellcheck disable=SC2034 # read by the payloads
+	HELD_PORTS=$(sed -n 's/^# fill ok=\([0-9]*\).*/\1/p' /tmp/held.out)
+}
+
+# The errno that ended hold_ports' fill (EADDRNOTAVAIL when it took all).
+held_err() {
+	sed -n 's/^# fill ok=[0-9]* err=\([A-Z]*\).*/\1/p' /tmp/held.out
+}
+
+release_ports() {
+	kill "$(cat /tmp/held.pid)"
+	wait "$HOLDER"
+	HOLDER=
 }
 
 # Start one listener process for the given ADDR:PORTs (see portsel-tool

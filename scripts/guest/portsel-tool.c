@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -211,6 +212,70 @@ struct sock_opts {
 	socklen_t srclen;	/* 0 = no source address */
 };
 
+/* What an option of a subcommand sets. */
+enum opt_kind {
+	OPT_FLAG,	/* bool = true */
+	OPT_NUM,	/* unsigned long, 0..max */
+	OPT_RANGE,	/* struct sock_opts: IP_LOCAL_PORT_RANGE "LO-HI" */
+	OPT_SRC,	/* struct sock_opts: source address, no port */
+	OPT_STR,	/* const char *, the argument itself */
+};
+
+struct opt {
+	char name;
+	enum opt_kind kind;
+	void *to;
+	unsigned long max;	/* OPT_NUM */
+	const char *what;	/* OPT_NUM: named in the error */
+};
+
+/*
+ * Every subcommand's options, from its table of struct opt ended by a
+ * zero name: one parser, so that each takes and refuses values alike.
+ * Returns 0, or 2 (bad usage) after getopt has said why.
+ */
+static int parse_opts(int argc, char **argv, const struct opt *opts)
+{
+	char spec[64];
+	size_t n = 0;
+	const struct opt *o;
+	int c;
+
+	for (o = opts; o->name && n + 2 < sizeof(spec); o++) {
+		spec[n++] = o->name;
+		if (o->kind != OPT_FLAG)
+			spec[n++] = ':';
+	}
+	spec[n] = '\0';
+	while ((c = getopt(argc, argv, spec)) != -1) {
+		for (o = opts; o->name && o->name != c; o++)
+			;
+		if (!o->name)
+			return 2;
+		switch (o->kind) {
+		case OPT_FLAG:
+			*(bool *)o->to = true;
+			break;
+		case OPT_NUM:
+			*(unsigned long *)o->to = parse_num(optarg, o->max, o->what);
+			break;
+		case OPT_RANGE:
+			((struct sock_opts *)o->to)->range = parse_range(optarg);
+			break;
+		case OPT_SRC: {
+			struct sock_opts *so = o->to;
+
+			so->srclen = parse_addr(optarg, false, &so->src);
+			break;
+		}
+		case OPT_STR:
+			*(const char **)o->to = optarg;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* A socket ready to connect(), or -errno. */
 static int client_socket(int family, int type, const struct sock_opts *o)
 {
@@ -325,28 +390,20 @@ static void fd_close_all_fin(struct fd_list *l)
 
 static int cmd_listen(int argc, char **argv)
 {
-	int backlog = 4096, ep, c, n = 0;
+	unsigned long backlog = 4096;
 	bool daemonize = false, close_now = false, dccp = false;
+	const struct opt opts[] = {
+		{ 'b', OPT_NUM, &backlog, 1 << 20, "backlog" },
+		{ .name = 'c', .kind = OPT_FLAG, .to = &close_now },
+		{ .name = 'd', .kind = OPT_FLAG, .to = &daemonize },
+		{ .name = 'D', .kind = OPT_FLAG, .to = &dccp },
+		{ 0 }
+	};
 	struct epoll_event ev, evs[64];
+	int ep, n = 0;
 
-	while ((c = getopt(argc, argv, "b:cdD")) != -1) {
-		switch (c) {
-		case 'D':
-			dccp = true;
-			break;
-		case 'b':
-			backlog = parse_num(optarg, 1 << 20, "backlog");
-			break;
-		case 'c':
-			close_now = true;
-			break;
-		case 'd':
-			daemonize = true;
-			break;
-		default:
-			return 2;
-		}
-	}
+	if (parse_opts(argc, argv, opts))
+		return 2;
 	if (optind == argc)
 		die("listen: no ADDR:PORT");
 
@@ -449,43 +506,24 @@ static int cmd_fill(int argc, char **argv)
 	unsigned long n = 0, ok = 0, every = 0;
 	bool lat = false, quiet = false, fin = false;
 	const char *exec_cmd = NULL;
+	const struct opt opts[] = {
+		{ 'n', OPT_NUM, &n, 1 << 24, "count" },
+		{ 'e', OPT_NUM, &every, 1 << 24, "count" },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
+		{ .name = 's', .kind = OPT_SRC, .to = &o },
+		{ .name = 'l', .kind = OPT_FLAG, .to = &lat },
+		{ .name = 'q', .kind = OPT_FLAG, .to = &quiet },
+		{ .name = 'x', .kind = OPT_STR, .to = &exec_cmd },
+		{ .name = 'D', .kind = OPT_FLAG, .to = &o.dccp },
+		{ .name = 'F', .kind = OPT_FLAG, .to = &fin },
+		{ 0 }
+	};
 	uint64_t ns, fail_ns = 0;
 	socklen_t dlen;
-	int c, fd, err = 0;
+	int fd, err = 0;
 
-	while ((c = getopt(argc, argv, "n:r:s:lqx:e:DF")) != -1) {
-		switch (c) {
-		case 'D':
-			o.dccp = true;
-			break;
-		case 'F':
-			fin = true;
-			break;
-		case 'n':
-			n = parse_num(optarg, 1 << 24, "count");
-			break;
-		case 'e':
-			every = parse_num(optarg, 1 << 24, "count");
-			break;
-		case 'r':
-			o.range = parse_range(optarg);
-			break;
-		case 's':
-			o.srclen = parse_addr(optarg, false, &o.src);
-			break;
-		case 'l':
-			lat = true;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'x':
-			exec_cmd = optarg;
-			break;
-		default:
-			return 2;
-		}
-	}
+	if (parse_opts(argc, argv, opts))
+		return 2;
 	if (optind + 1 != argc)
 		die("fill: want one ADDR:PORT");
 	dlen = parse_addr(argv[optind], true, &dst);
@@ -530,31 +568,21 @@ static int cmd_bind0(int argc, char **argv)
 	struct fd_list held = { 0 };
 	const char *exec_cmd = NULL;
 	unsigned long n = 1, ok = 0, failed = 0;
-	int c, err = 0, type = SOCK_STREAM;
-	bool keep = false;
+	bool keep = false, udp = false;
+	const struct opt opts[] = {
+		{ 'n', OPT_NUM, &n, 1 << 24, "count" },
+		{ .name = 'k', .kind = OPT_FLAG, .to = &keep },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
+		{ .name = 'u', .kind = OPT_FLAG, .to = &udp },
+		{ .name = 'x', .kind = OPT_STR, .to = &exec_cmd },
+		{ 0 }
+	};
+	int err = 0, type;
 	socklen_t alen;
 
-	while ((c = getopt(argc, argv, "n:r:ux:k")) != -1) {
-		switch (c) {
-		case 'k':
-			keep = true;
-			break;
-		case 'n':
-			n = parse_num(optarg, 1 << 24, "count");
-			break;
-		case 'r':
-			o.range = parse_range(optarg);
-			break;
-		case 'u':
-			type = SOCK_DGRAM;
-			break;
-		case 'x':
-			exec_cmd = optarg;
-			break;
-		default:
-			return 2;
-		}
-	}
+	if (parse_opts(argc, argv, opts))
+		return 2;
+	type = udp ? SOCK_DGRAM : SOCK_STREAM;
 	if (optind + 1 < argc)
 		die("bind0: at most one ADDR");
 	if (keep && !n)
@@ -605,21 +633,16 @@ static int cmd_spread(int argc, char **argv)
 	struct sockaddr_storage *dst;
 	struct fd_list held = { 0 };
 	unsigned long n = 0, ok = 0, ndst, k;
+	const struct opt opts[] = {
+		{ 'n', OPT_NUM, &n, 1 << 24, "count" },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
+		{ 0 }
+	};
 	socklen_t *dlen;
-	int c, err = 0;
+	int err = 0;
 
-	while ((c = getopt(argc, argv, "n:r:")) != -1) {
-		switch (c) {
-		case 'n':
-			n = parse_num(optarg, 1 << 24, "count");
-			break;
-		case 'r':
-			o.range = parse_range(optarg);
-			break;
-		default:
-			return 2;
-		}
-	}
+	if (parse_opts(argc, argv, opts))
+		return 2;
 	if (optind == argc)
 		die("spread: no ADDR:PORT");
 	ndst = argc - optind;
@@ -662,6 +685,13 @@ static int cmp_ulong(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The median of @n sorted values as scripts/report.py defines it: the
+ * nearest-rank 50th percentile, the ceil(n/2)-th smallest, so the lower
+ * middle value of an even count.
+ */
+#define MEDIAN(sorted, n) ((sorted)[((n) + 1) / 2 - 1])
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a;
@@ -681,25 +711,18 @@ static int cmd_reuse(int argc, char **argv)
 	struct sockaddr_storage dst;
 	unsigned long n = 10000, ok = 0, errors = 0, run = 0, every = 0;
 	unsigned long distinct = 0, reuses = 0, *last, *dist;
+	const struct opt opts[] = {
+		{ 'n', OPT_NUM, &n, 1 << 26, "count" },
+		{ 'p', OPT_NUM, &every, 1 << 26, "count" },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
+		{ 0 }
+	};
 	uint64_t sum = 0, lat = 0, ns;
 	socklen_t dlen;
-	int c, fd, err = 0;
+	int fd, err = 0;
 
-	while ((c = getopt(argc, argv, "n:p:r:")) != -1) {
-		switch (c) {
-		case 'n':
-			n = parse_num(optarg, 1 << 26, "count");
-			break;
-		case 'p':
-			every = parse_num(optarg, 1 << 26, "count");
-			break;
-		case 'r':
-			o.range = parse_range(optarg);
-			break;
-		default:
-			return 2;
-		}
-	}
+	if (parse_opts(argc, argv, opts))
+		return 2;
 	if (optind + 1 != argc || !n)
 		die("reuse: want -n N (N > 0) and one ADDR:PORT");
 	dlen = parse_addr(argv[optind], true, &dst);
@@ -742,7 +765,7 @@ static int cmd_reuse(int argc, char **argv)
 	       ok, errors, err ? errname(err) : "none", distinct, reuses);
 	if (reuses)
 		printf(" min=%lu median=%lu mean=%.1f max=%lu", dist[0],
-		       dist[reuses / 2], (double)sum / reuses,
+		       MEDIAN(dist, reuses), (double)sum / reuses,
 		       dist[reuses - 1]);
 	printf(" avg_ns=%llu\n", (unsigned long long)(ok ? lat / ok : 0));
 	free(last);
@@ -787,6 +810,16 @@ static void lat_push(uint64_t **a, size_t *cap, size_t n, uint64_t d)
 			die("out of memory");
 	}
 	(*a)[n] = d;
+}
+
+/* Append the @m times of @b (freed) to the @n of *@a. */
+static void lat_append(uint64_t **a, size_t n, uint64_t *b, size_t m)
+{
+	*a = realloc(*a, (n + m + 1) * sizeof(**a));
+	if (!*a)
+		die("out of memory");
+	memcpy(*a + n, b, m * sizeof(**a));
+	free(b);
 }
 
 static void churn_signal(int sig)
@@ -844,37 +877,24 @@ static int cmd_churn(int argc, char **argv)
 	struct churn_thread *th, sum = { 0 };
 	unsigned long nthreads = 2, secs = 10, i, e;
 	struct sigaction sa = { .sa_handler = churn_signal };
-	bool secs_set = false;
+	const struct opt opts[] = {
+		{ 't', OPT_NUM, &nthreads, 1024, "threads" },
+		{ 'd', OPT_NUM, &secs, 1 << 20, "duration" },
+		{ 'n', OPT_NUM, &ctl.limit, 1ul << 40, "count" },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &ctl.o },
+		{ .name = 's', .kind = OPT_SRC, .to = &ctl.o },
+		{ 0 }
+	};
 	uint64_t start, elapsed;
-	int c;
 
-	while ((c = getopt(argc, argv, "t:d:n:r:s:")) != -1) {
-		switch (c) {
-		case 't':
-			nthreads = parse_num(optarg, 1024, "threads");
-			break;
-		case 'd':
-			secs = parse_num(optarg, 1 << 20, "duration");
-			secs_set = true;
-			break;
-		case 'n':
-			ctl.limit = parse_num(optarg, 1ul << 40, "count");
-			break;
-		case 'r':
-			ctl.o.range = parse_range(optarg);
-			break;
-		case 's':
-			ctl.o.srclen = parse_addr(optarg, false, &ctl.o.src);
-			break;
-		default:
-			return 2;
-		}
-	}
+	/* a count alone runs until it is reached; -d sets a time limit */
+	secs = ULONG_MAX;
+	if (parse_opts(argc, argv, opts))
+		return 2;
 	if (optind + 1 != argc || !nthreads)
 		die("churn: want one ADDR:PORT and at least one thread");
-	/* a count alone runs until it is reached */
-	if (ctl.limit && !secs_set)
-		secs = 0;
+	if (secs == ULONG_MAX)
+		secs = ctl.limit ? 0 : 10;
 	ctl.dlen = parse_addr(argv[optind], true, &ctl.dst);
 
 	sigaction(SIGTERM, &sa, NULL);
@@ -892,20 +912,9 @@ static int cmd_churn(int argc, char **argv)
 	}
 	for (i = 0; i < nthreads; i++) {
 		pthread_join(th[i].tid, NULL);
-		sum.lat = realloc(sum.lat, (sum.connects + th[i].connects + 1) *
-				  sizeof(*sum.lat));
-		if (!sum.lat)
-			die("out of memory");
-		memcpy(sum.lat + sum.connects, th[i].lat,
-		       th[i].connects * sizeof(*sum.lat));
-		free(th[i].lat);
-		sum.fail_lat = realloc(sum.fail_lat, (sum.fails + th[i].fails + 1) *
-				       sizeof(*sum.fail_lat));
-		if (!sum.fail_lat)
-			die("out of memory");
-		memcpy(sum.fail_lat + sum.fails, th[i].fail_lat,
-		       th[i].fails * sizeof(*sum.fail_lat));
-		free(th[i].fail_lat);
+		lat_append(&sum.lat, sum.connects, th[i].lat, th[i].connects);
+		lat_append(&sum.fail_lat, sum.fails, th[i].fail_lat,
+			   th[i].fails);
 		sum.fails += th[i].fails;
 		sum.fail_sum_ns += th[i].fail_sum_ns;
 		if (th[i].fail_max_ns > sum.fail_max_ns)
@@ -926,7 +935,7 @@ static int cmd_churn(int argc, char **argv)
 	       (unsigned long long)(sum.connects ?
 				    sum.sum_ns / sum.connects : 0),
 	       (unsigned long long)(sum.connects ?
-				    sum.lat[sum.connects / 2] : 0),
+				    MEDIAN(sum.lat, sum.connects) : 0),
 	       (unsigned long long)sum.max_ns,
 	       (unsigned long long)(elapsed / 1000000),
 	       (unsigned long long)elapsed);
@@ -935,7 +944,7 @@ static int cmd_churn(int argc, char **argv)
 		printf(" fails=%lu fail_avg_ns=%llu fail_p50_ns=%llu fail_max_ns=%llu",
 		       sum.fails,
 		       (unsigned long long)(sum.fail_sum_ns / sum.fails),
-		       (unsigned long long)sum.fail_lat[sum.fails / 2],
+		       (unsigned long long)MEDIAN(sum.fail_lat, sum.fails),
 		       (unsigned long long)sum.fail_max_ns);
 	}
 	for (e = 0; e < MAX_ERRNO; e++)
@@ -1105,7 +1114,7 @@ static const struct {
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
-	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms= ns=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe upper middle time; fail_*: the connect() calls that failed);\n"
+	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms= ns=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe median, nearest rank: the lower middle time; fail_*: the connect() calls that failed);\n"
 	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"

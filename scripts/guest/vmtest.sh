@@ -74,10 +74,6 @@ run_case() {
 
 # --- state -----------------------------------------------------------------
 
-set_range() {
-	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range
-}
-
 set_reserved() {
 	echo "$1" >/proc/sys/net/ipv4/ip_local_reserved_ports
 }
@@ -331,14 +327,11 @@ case_parity_low_end() {
 # stat_snap NAME: remember even-first's counters; stat_delta NAME COLUMN:
 # how much a counter grew since.
 stat_snap() {
-	awk '$1 == "even-first"' "$PORTSEL_STAT" >"/tmp/stat.$1"
+	cp "$PORTSEL_STAT" "/tmp/stat.$1"
 }
 
 stat_delta() {
-	awk -v c="$2" -v old="/tmp/stat.$1" '
-		BEGIN { getline line <old; split(line, was) }
-		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == "even-first" { print $col[c] - was[col[c]] }' "$PORTSEL_STAT"
+	echo $(($(pstat even-first "$2") - $(pstat even-first "$2" "/tmp/stat.$1")))
 }
 
 case_exhaust_small_ranges() {

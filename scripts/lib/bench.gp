@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# results/bench.png from the data files scripts/bench.sh writes next to
-# it (bench-plot-*.dat, "?" where nothing was measured). Run by bench.sh:
+# results/bench.png from the data files scripts/report.py bench writes
+# (bench-plot-*.dat, "?" where nothing was measured). Run by bench.sh:
 #   gnuplot -e "dir='DIR'; out='FILE'; unit='...'; has_probe=1; ..." bench.gp
 # Each panel shows medians as bars with the min..max of the runs as an
 # error bar; a panel whose part was not measured says so.

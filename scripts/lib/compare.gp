@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# compare.png from the data files scripts/report.py compare writes into
+# DIR: lat-I.dat (every connect of the fill), latm-I.dat (its median per
+# 1 % of the range) and hist-I.dat (workload 1's ports), I being a
+# label's place in NAMES. Run by scripts/compare.sh with the settings
+# report.py prints (gnuplot -e "dir=...; out=...; names=...; ...").
+# Lists are words: lat_ids, hist_ids (which labels have the data),
+# names, hist_titles and colours (one per label, quoted where needed).
+
+set encoding utf8
+set terminal pngcairo noenhanced size 1600,650 font "DejaVu Sans,11"
+set output out
+set multiplot layout 1,2 title "portsel make compare — " . title font ",12"
+
+set title sprintf("Fill of %d ports to one destination: per-connect latency", range)
+set xlabel "connections held"
+set ylabel "connect() latency (µs, log scale; line: median per 1 %)"
+set logscale y
+set format y "%.0f"
+set grid ytics mytics xtics lc rgb "#dddddd"
+set key top left opaque box
+lat(i) = sprintf("%s/lat-%d.dat", dir, i)
+latm(i) = sprintf("%s/latm-%d.dat", dir, i)
+id(list, k) = int(word(list, k))
+plot for [k = 1:words(lat_ids)] lat(id(lat_ids, k)) with dots \
+	lc rgb word(colours, id(lat_ids, k)) notitle, \
+     for [k = 1:words(lat_ids)] latm(id(lat_ids, k)) with lines lw 2 \
+	lc rgb word(colours, id(lat_ids, k)) title word(names, id(lat_ids, k))
+
+unset logscale y
+set title sprintf("Workload 1: ports handed out (%d to one destination + %d over %d)", one, spread, dsts)
+set xlabel sprintf("source port (512-port bins over %d-%d)", def_lo, def_hi)
+set ylabel "connections"
+set xrange [def_lo:def_hi + 1]
+set key top right opaque box
+set offsets 0, 0, graph 0.3, 0
+plot for [k = 1:words(hist_ids)] sprintf("%s/hist-%d.dat", dir, id(hist_ids, k)) \
+	with histeps lw 2 lc rgb word(colours, id(hist_ids, k)) \
+	title word(hist_titles, id(hist_ids, k))
+unset multiplot

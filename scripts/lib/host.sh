@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The host side's library for portsel's scripts: where the tree and the
+# cache are, which kernel, progress lines and the "N passed, N failed"
+# counter; the test VM's plumbing is in vm.sh beside it, sourced from
+# here. Sourced, not run.
+
+# shellcheck shell=bash
+
+PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
+
+# The kernel build tree: the running kernel's, else the newest Debian
+# linux-headers-<abi>-amd64 of the plain amd64 flavour (by version, not
+# by name; cloud-amd64 and rt-amd64 are asked for by --flavour).
+portsel_kdir() {
+	local k
+	k=/lib/modules/$(uname -r)/build
+	if [ -d "$k" ]; then
+		echo "$k"
+		return
+	fi
+	k=$(find /usr/src -maxdepth 1 -name 'linux-headers-*[0-9]-amd64' | sort -V | tail -n 1)
+	if [ -z "$k" ]; then
+		echo "portsel: no kernel headers found; run scripts/deps.sh" >&2
+		return 1
+	fi
+	echo "$k"
+}
+
+# The Debian 12 kernel flavours portsel is built and tested for; each is
+# a pair of metapackages, linux-image-<flavour> and linux-headers-<flavour>.
+PORTSEL_FLAVOURS="amd64 cloud-amd64 rt-amd64"
+
+# Succeed when $1 is one of PORTSEL_FLAVOURS, else say which are.
+portsel_flavour_check() {
+	case " $PORTSEL_FLAVOURS " in
+	*" $1 "*) [ -n "$1" ] && return 0 ;;
+	esac
+	echo "portsel: no kernel flavour '$1'; the flavours are: $PORTSEL_FLAVOURS" >&2
+	return 1
+}
+
+# The ABI (6.1.0-NN-<flavour>) the installed linux-headers-<flavour>
+# metapackage points at: never written down, always looked up.
+portsel_flavour_abi() {
+	local abi
+
+	abi=$(dpkg-query -W -f='${Depends}' "linux-headers-$1" 2>/dev/null |
+		tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' |
+		head -n 1)
+	if [ -z "$abi" ] || [ ! -d "/usr/src/linux-headers-$abi" ]; then
+		echo "portsel: linux-headers-$1 is not installed; run scripts/deps.sh --flavour $1" >&2
+		return 1
+	fi
+	echo "$abi"
+}
+
+# The ABI (e.g. 6.1.0-NN-amd64) of a build tree.
+portsel_abi() {
+	local kdir=${1:-$(portsel_kdir)}
+	# Debian's kernel.release holds the upstream version; utsrelease.h
+	# holds what uname -r and /lib/modules use.
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$kdir/include/generated/utsrelease.h"
+}
+
+# A progress line of the host side, on stderr.
+portsel_say() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $*" >&2
+}
+
+# The pass/fail counter of a script that checks things: portsel_pass WHAT
+# [NOTE] and portsel_fail WHAT [REASON] print "PREFIX: WHAT ok" or
+# "PREFIX: WHAT FAILED" and count; portsel_check WHAT CMD... runs CMD and
+# does one of them; portsel_tally prints "N passed, N failed" (the line
+# make check adds up) and fails when anything did.
+PORTSEL_PASS=0
+PORTSEL_FAIL=0
+portsel_pass() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $1 ok${2:+ ($2)}"
+	PORTSEL_PASS=$((PORTSEL_PASS + 1))
+}
+
+portsel_fail() {
+	echo "${PORTSEL_SAY_PREFIX:-portsel}: $1 FAILED${2:+: $2}"
+	PORTSEL_FAIL=$((PORTSEL_FAIL + 1))
+}
+
+portsel_check() {
+	local what=$1
+
+	shift
+	if "$@"; then
+		portsel_pass "$what"
+	else
+		portsel_fail "$what"
+	fi
+}
+
+portsel_tally() {
+	echo "$PORTSEL_PASS passed, $PORTSEL_FAIL failed"
+	[ "$PORTSEL_FAIL" -eq 0 ]
+}
+
+# portsel_help_only USAGE_FN [ARG]: for a script that takes no argument
+# but --help: print USAGE_FN's text and exit, or refuse anything else
+# with exit 2 before anything changed.
+portsel_help_only() {
+	case "${2:-}" in
+	-h|--help) "$1"; exit 0 ;;
+	"") ;;
+	*) portsel_say "unknown argument '$2' (try --help)"; exit 2 ;;
+	esac
+}
+
+# shellcheck source=scripts/lib/vm.sh
+. "$PORTSEL_ROOT/scripts/lib/vm.sh"

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-2.0
+"""make compare's outputs from compare.csv's rows: the table as text and
+markdown, compare.md, and the data of compare.png (scripts/lib/compare.gp)."""
+
+import os
+
+from .compare import COLUMNS
+from .stats import awk_num, median
+
+# what the VM ran for each mode of scripts/compare.sh, and its default range
+COMMANDS = {"full": ("make compare", 4000),
+            "quick": ("make compare ARGS=--quick", 4000),
+            "smoke": ("scripts/compare.sh --smoke", 400)}
+
+# kernel, even-first and its reserve_odd=1 run keep their colours; the
+# other policies take the next of the palette in the order they ran
+FIXED_COLOURS = {"kernel": "#222222", "even-first": "#d62728",
+                 "even-first reserve_odd=1": "#ff7f0e"}
+PALETTE = ("#1f77b4", "#17becf", "#2ca02c", "#8c564b", "#e377c2", "#9467bd",
+           "#bcbd22", "#7f7f7f")
+
+DASH = "–"
+
+
+def _v(x):
+    return DASH if x == "" else x
+
+
+def _pair(a, b):
+    return DASH if a == "" and b == "" else _v(a) + "/" + _v(b)
+
+
+def _pc(x):
+    return x[:-2] if x.endswith(".0") else x
+
+
+def _big(x):
+    return "%.0f" % float(x) if x != "" and float(x) >= 100 else x
+
+
+def cells(row):
+    """The twelve cells of the table for one csv row."""
+    c = dict(zip(COLUMNS, row))
+    if c["reuse_rounds"] == "":
+        reuse = DASH
+    elif c["reuse_min"] == "":
+        reuse = ">" + c["reuse_rounds"]
+    else:
+        reuse = "%d/%.0f" % (float(c["reuse_min"]), float(c["reuse_mean"]))
+    return [c["policy"],
+            _pair(_pc(c["even_pct_one"]), _pc(c["even_pct_spread"])),
+            _v(c["distinct_spread"]),
+            _pair(c["stride_median"], _big(c["stride_mean"])),
+            reuse,
+            _v(c["fill_connections"]),
+            _v(c["fill_connect_s"]),
+            _pair(c["first_p50_us"], c["first_p99_us"]),
+            _pair(c["second_p50_us"], c["second_p99_us"]),
+            "n/a" if c["policy"] == "kernel" else
+            _pair(c["probes_first"], c["probes_second"]),
+            "/".join(_v(c["bind_ok_pct_" + q])
+                     for q in ("25", "50", "75", "full")),
+            _v(c["bind_odd_pct"])]
+
+
+def table_text(rows, dsts):
+    d = "%sdst" % dsts
+    h1 = ["policy", "even %", "distinct ports", "stride", "reuse after",
+          "fill", "connect()", "latency µs", "latency µs", "probes/connect",
+          "bind(0) ok %", "bind(0)"]
+    h2 = ["", "1dst/" + d, d, "med/mean", "min/mean conn.", "conns",
+          "total s", "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
+          "25/50/75/full held", "odd %"]
+    body = [cells(r) for r in rows]
+    w = [max(len(x[j]) for x in [h1, h2] + body) for j in range(len(h1))]
+    lines = []
+    for x in [h1, h2] + body:
+        s = x[0].ljust(w[0]) + "".join("  " + x[j].rjust(w[j])
+                                       for j in range(1, len(x)))
+        lines.append(s.rstrip(" "))
+    return "\n".join(lines) + "\n"
+
+
+def table_md(rows, dsts):
+    d = "%sdst" % dsts
+    head = ["policy", "even %% (1dst / %s)" % d, "distinct ports (%s)" % d,
+            "stride median / mean (ports)",
+            "reuse after min / mean (connects)", "fill connections",
+            "time in connect() (s)", "1st half p50 / p99 (µs)",
+            "2nd half p50 / p99 (µs)", "probes / connect 1st / 2nd half",
+            "bind(0) ok % at 25/50/75/full held", "bind(0) odd %"]
+    lines = ["|" + "".join(" %s |" % h for h in head),
+             "|---|" + "--:|" * (len(head) - 1)]
+    lines += ["|" + "".join(" %s |" % c for c in cells(r)) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def title(meta):
+    return ("Debian %s under qemu TCG (%s vCPUs); fill range %s-%s (%s ports);"
+            " module %s" % (meta["kernel"], meta["cpus"], meta["FILL_LO"],
+                            meta["FILL_HI"], meta["RANGE"], meta["module"]))
+
+
+def guides(meta):
+    return (
+        "even: share of even ports. stride: forward step between consecutive"
+        " ports to one destination. reuse after: connects until a port comes"
+        " back to it (>N: not within N). halves: of the fill (kernel,"
+        " even-first: before/after the even ports are full).",
+        "probes: ports portsel tried per connect, from portsel_stat (n/a: the"
+        " stock loop is not instrumented). bind(0) ok %%: %s tries with"
+        " 25/50/75 %% of the range held, and all connect() could take (full)."
+        " –: not measured. TCG times are emulated: compare ratios."
+        % meta["BINDS"])
+
+
+def markdown(meta, rows):
+    mode = meta.get("MODE") or "full"
+    cmd, default_range = COMMANDS.get(mode, COMMANDS["full"])
+    if int(meta["RANGE"]) != default_range:
+        cmd += " (--range %s)" % meta["RANGE"]
+    g1, g2 = guides(meta)
+    return ("# portsel: policies compared\n\n"
+            "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
+            " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
+            % (title(meta), cmd, mode, meta["ONE"], meta["SPREAD"],
+               meta["DSTS"], meta["REUSE"], meta["BINDS"])
+            + table_md(rows, meta["DSTS"])
+            + "\n%s\n\n%s\n\n" % (g1, g2)
+            + "![latency during the fill, ports handed out](compare.png)\n")
+
+
+def colours(names):
+    out, free = {}, iter(PALETTE)
+    for n in names:
+        out[n] = FIXED_COLOURS.get(n) or next(free, PALETTE[-1])
+    return out
+
+
+def plot_data(meta, labels, work):
+    """Per label i: lat-i.dat (held, µs of each connect), latm-i.dat (the
+    median of every 1 % of the range), hist-i.dat (workload 1's ports in
+    512-port bins). Returns gnuplot's settings for compare.gp."""
+    lo, hi = int(meta["DEF_LO"]), int(meta["DEF_HI"])
+    block = max(int(meta["RANGE"]) // 100, 1)
+    col = colours(labels)
+    lat_ids, hist_ids = [], []
+    for i, (name, lab) in enumerate(labels.items(), 1):
+        if lab.lat:
+            lat_ids.append(i)
+            held = sorted(lab.lat)
+            with open(os.path.join(work, "lat-%d.dat" % i), "w") as f:
+                for h in held:
+                    f.write("%d %s\n" % (h, awk_num(lab.lat[h] / 1000)))
+            with open(os.path.join(work, "latm-%d.dat" % i), "w") as f:
+                for k in range(0, len(held) - block + 1, block):
+                    part = held[k:k + block]
+                    f.write("%s %s\n" % (
+                        awk_num(part[-1] - (block - 1) / 2),
+                        awk_num(median([lab.lat[h] / 1000 for h in part]))))
+        ports = lab.one + lab.spread
+        if ports:
+            hist_ids.append(i)
+            bins = [0] * ((hi - lo) // 512 + 1)
+            for p in ports:
+                bins[(p - lo) // 512] += 1
+            with open(os.path.join(work, "hist-%d.dat" % i), "w") as f:
+                for j, n in enumerate(bins):
+                    f.write("%d %d\n" % (lo + 512 * j + 256, n))
+    q = '"%s"'.__mod__
+    names = list(labels)
+    even = {n: "%.0f" % (100 * sum(1 for p in lab.one + lab.spread
+                                   if p % 2 == 0)
+                         / max(len(lab.one + lab.spread), 1))
+            for n, lab in labels.items()}
+    return {
+        "dir": q(work), "title": q(title(meta)), "range": meta["RANGE"],
+        "one": meta["ONE"], "spread": meta["SPREAD"], "dsts": meta["DSTS"],
+        "def_lo": str(lo), "def_hi": str(hi),
+        "lat_ids": q(" ".join(map(str, lat_ids))),
+        "hist_ids": q(" ".join(map(str, hist_ids))),
+        "names": q(" ".join("'%s'" % n for n in names)),
+        "hist_titles": q(" ".join("'%s (%s %% even)'" % (n, even[n])
+                                  for n in names)),
+        "colours": q(" ".join(col[n] for n in names)),
+    }

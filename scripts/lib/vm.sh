@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test VM's plumbing, sourced by scripts/lib/host.sh: build the
+# initramfs, boot Debian's kernel under qemu, read the result channel.
+
+# shellcheck shell=bash
+
+# The test VM: Debian's own kernel (/boot/vmlinuz-<abi>, the ABI portsel.ko
+# was built for) booting an initramfs of busybox, portsel-tool, portsel.ko
+# and a payload script, under qemu. scripts/guest/init.sh runs the payload
+# and reports on three serial ports, kept in the run's directory DIR:
+#   DIR/console.log  ttyS0, the console, for humans
+#   DIR/result       ttyS1, everything the payload wrote to its fd 3
+#   DIR/status       ttyS2, "exit N" once the payload returned N
+# Outcomes are read from result and status only, never from console text.
+# scripts/guest/lib.sh has the payload's side (vm_say, result, ...).
+#
+# Settings (environment): PORTSEL_VM_ACCEL (tcg; kvm to opt in),
+# PORTSEL_VM_MEM (MiB), PORTSEL_VM_CPUS, PORTSEL_VM_TIMEOUT (seconds),
+# PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
+# PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
+# copied with the shared libraries ldd lists and the loader),
+# PORTSEL_VM_APPEND (more kernel arguments), PORTSEL_VM_QEMU_ARGS (more
+# qemu arguments, split at spaces), PORTSEL_MODULE (portsel.ko),
+# PORTSEL_VM_KERNEL (the kernel image to boot instead of Debian's
+# /boot/vmlinuz-<abi>) and PORTSEL_VM_MODDIR (where the PORTSEL_VM_KMODS
+# are found instead of /lib/modules/<abi>): the two a kernel built here
+# sets (scripts/debugtest.sh).
+#
+# These functions are called as "portsel_vm_run ... || rc=$?", where bash
+# ignores set -e: every step checks its own errors.
+
+PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg}
+PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
+PORTSEL_VM_CPUS=${PORTSEL_VM_CPUS:-2}
+PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-600}
+PORTSEL_VM_KMODS=${PORTSEL_VM_KMODS:-}
+PORTSEL_VM_BINS=${PORTSEL_VM_BINS:-}
+PORTSEL_VM_APPEND=${PORTSEL_VM_APPEND:-}
+PORTSEL_VM_QEMU_ARGS=${PORTSEL_VM_QEMU_ARGS:-}
+PORTSEL_MODULE=${PORTSEL_MODULE:-$PORTSEL_ROOT/portsel.ko}
+PORTSEL_VM_KERNEL=${PORTSEL_VM_KERNEL:-}
+PORTSEL_VM_MODDIR=${PORTSEL_VM_MODDIR:-}
+PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
+
+# How the last portsel_vm_boot ended: "exit" (PORTSEL_VM_EXIT holds the
+# payload's status), "timeout", "crash" (stopped without a status), or
+# empty when the VM could not be started at all.
+PORTSEL_VM_END=
+PORTSEL_VM_EXIT=
+
+# The ABI to boot: the vermagic of portsel.ko when it exists, else that of
+# the headers it would be built against ($KDIR as the Makefile takes it).
+portsel_vm_abi() {
+	local abi=
+
+	if [ -f "$PORTSEL_MODULE" ]; then
+		abi=$(modinfo -F vermagic "$PORTSEL_MODULE" | cut -d' ' -f1)
+	fi
+	if [ -z "$abi" ]; then
+		abi=$(portsel_abi "${KDIR:-$(portsel_kdir)}") || return 1
+	fi
+	[ -n "$abi" ] || {
+		portsel_say "cannot tell which kernel to boot"
+		return 1
+	}
+	echo "$abi"
+}
+
+# The kernel image of an ABI (PORTSEL_VM_KERNEL when set).
+portsel_vm_kernel() {
+	local k=${PORTSEL_VM_KERNEL:-/boot/vmlinuz-$1}
+
+	if [ ! -r "$k" ]; then
+		portsel_say "no readable $k${PORTSEL_VM_KERNEL:+ (PORTSEL_VM_KERNEL)}; install linux-image-$1"
+		return 1
+	fi
+	echo "$k"
+}
+
+# Build the static portsel-tool into DIR (prints its path).
+portsel_vm_tool() {
+	local out=$1/portsel-tool
+
+	gcc -static -O2 -Wall -Wextra -pthread -o "$out" \
+		"$PORTSEL_GUEST/portsel-tool.c" || return 1
+	echo "$out"
+}
+
+# A kernel module of ABI by name, uncompressed, into DIR; from
+# PORTSEL_VM_MODDIR when set, else /lib/modules/ABI.
+portsel_vm_kmod() {
+	local abi=$1 name=$2 dir=$3 f mdir
+
+	mdir=${PORTSEL_VM_MODDIR:-/lib/modules/$abi}
+	f=$(find "$mdir/kernel" -name "$name.ko*" | head -n 1)
+	if [ -z "$f" ]; then
+		portsel_say "no module $name for $abi in $mdir"
+		return 1
+	fi
+	case $f in
+	*.xz) xz -dc "$f" >"$dir/$name.ko" ;;
+	*.zst) zstd -qdc "$f" >"$dir/$name.ko" ;;
+	*.gz) gzip -dc "$f" >"$dir/$name.ko" ;;
+	*) cp "$f" "$dir/$name.ko" ;;
+	esac
+}
+
+# A dynamically linked host binary into ROOT at the same path, with every
+# library ldd resolves (and the loader) at theirs: the guest runs the
+# host's own build of it.
+portsel_vm_bin() {
+	local bin=$1 root=$2 f
+
+	if [ ! -x "$bin" ]; then
+		portsel_say "no executable $bin to copy into the VM"
+		return 1
+	fi
+	for f in "$bin" $(ldd "$bin" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
+		mkdir -p "$root$(dirname "$f")" &&
+		cp -L "$f" "$root$f" || return 1
+	done
+}
+
+# portsel_vm_initramfs OUT ABI TOOL PAYLOAD ARGS_FILE [FILE...]
+# Build the initramfs OUT (gzipped newc cpio, no root needed): busybox,
+# TOOL, init.sh as /init, guest/lib.sh, PAYLOAD as /guest/run, ARGS_FILE
+# as /guest/args, each FILE under /guest/, portsel.ko (when built) and
+# the PORTSEL_VM_KMODS under /lib/modules/, the PORTSEL_VM_BINS with
+# their libraries.
+portsel_vm_initramfs() {
+	local out=$1 abi=$2 tool=$3 payload=$4 args=$5 root=$1.d m
+
+	shift 5
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,lib/modules} &&
+	cp /bin/busybox "$root/bin/busybox" &&
+	ln -s busybox "$root/bin/sh" &&
+	cp "$tool" "$root/bin/portsel-tool" &&
+	install -m 0755 "$PORTSEL_GUEST/init.sh" "$root/init" &&
+	cp "$PORTSEL_GUEST/lib.sh" "$root/guest/lib.sh" &&
+	cp "$payload" "$root/guest/run" &&
+	cp "$args" "$root/guest/args" &&
+	{ [ $# -eq 0 ] || cp "$@" "$root/guest/"; } || return 1
+
+	if [ -f "$PORTSEL_MODULE" ]; then
+		cp "$PORTSEL_MODULE" "$root/lib/modules/portsel.ko" || return 1
+	fi
+	for m in $PORTSEL_VM_KMODS; do
+		portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1
+	done
+	for m in $PORTSEL_VM_BINS; do
+		portsel_vm_bin "$m" "$root" || return 1
+	done
+	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+		gzip -1 >"$out" || return 1
+	rm -rf "$root"
+}
+
+# Print the console lines after the first $2 that the guest meant for us
+# ("vm: ..."), with the seconds since $3; echo the new line count.
+_portsel_vm_progress() {
+	local log=$1 seen=$2 t0=$3 n
+
+	n=$(wc -l <"$log")
+	if [ "$n" -gt "$seen" ]; then
+		sed -n "$((seen + 1)),${n}p" "$log" | tr -d '\r' |
+			sed -n "s/^vm: /  [$(($(date +%s) - t0))s] /p" >&2
+	fi
+	echo "$n"
+}
+
+# portsel_vm_boot KERNEL INITRD DIR TIMEOUT
+# Boot the VM and wait for it, printing the guest's progress lines and a
+# heartbeat every 30 s of silence. Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
+# returns 0 only when the payload ran to its end with status 0.
+portsel_vm_boot() {
+	local kernel=$1 initrd=$2 dir=$3 timeout=$4
+	local qpid rc=0 seen=0 t0 quiet=0 n word
+
+	PORTSEL_VM_END=
+	PORTSEL_VM_EXIT=
+	: >"$dir/console.log" && : >"$dir/result" && : >"$dir/status" ||
+		return 1
+	t0=$(date +%s)
+	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
+		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
+
+	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
+		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND" \
+		-serial "file:$dir/console.log" \
+		-serial "file:$dir/result" \
+		-serial "file:$dir/status" \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	qpid=$!
+	# An interrupted caller must not leave qemu behind.
+	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
+
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 1
+		n=$(_portsel_vm_progress "$dir/console.log" "$seen" "$t0")
+		if [ "$n" -gt "$seen" ]; then
+			quiet=0
+		elif [ $((quiet += 1)) -ge 30 ]; then
+			quiet=0
+			portsel_say "still running ($(($(date +%s) - t0))s)"
+		fi
+		seen=$n
+	done
+	wait "$qpid" || rc=$?
+	trap - INT TERM
+	_portsel_vm_progress "$dir/console.log" "$seen" "$t0" >/dev/null
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		PORTSEL_VM_END="timeout"
+	elif read -r word PORTSEL_VM_EXIT <"$dir/status" &&
+	     [ "$word" = exit ]; then
+		PORTSEL_VM_END="exit"
+	else
+		PORTSEL_VM_END="crash"
+		PORTSEL_VM_EXIT=
+	fi
+	if [ "$rc" -ne 0 ] && [ "$PORTSEL_VM_END" != timeout ]; then
+		portsel_say "qemu exited with $rc:"
+		tail -n 5 "$dir/qemu.log" >&2
+	fi
+	portsel_say "VM done after $(($(date +%s) - t0))s:" \
+		"${PORTSEL_VM_END}${PORTSEL_VM_EXIT:+ $PORTSEL_VM_EXIT}"
+	[ "$PORTSEL_VM_END" = exit ] && [ "$PORTSEL_VM_EXIT" = 0 ]
+}
+
+# portsel_vm_run [--timeout SECS] [--arg ARG]... [--file FILE]... DIR PAYLOAD
+# Everything at once: build portsel-tool and the initramfs in DIR (which
+# must exist), boot, and leave console.log, result and status in DIR. The
+# payload (a busybox sh script) gets each ARG as a positional parameter
+# and each FILE as /guest/<name>. Returns as portsel_vm_boot (with
+# PORTSEL_VM_END empty when the VM could not be set up).
+portsel_vm_run() {
+	local timeout=$PORTSEL_VM_TIMEOUT files=() args=() dir payload abi
+	local kernel tool
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--timeout) timeout=$2; shift 2 ;;
+		--arg) args+=("$2"); shift 2 ;;
+		--file) files+=("$2"); shift 2 ;;
+		*) break ;;
+		esac
+	done
+	dir=$1 payload=$2
+	PORTSEL_VM_END=
+	PORTSEL_VM_EXIT=
+
+	abi=$(portsel_vm_abi) || return 1
+	kernel=$(portsel_vm_kernel "$abi") || return 1
+	if [ ! -f "$PORTSEL_MODULE" ]; then
+		portsel_say "warning: no $PORTSEL_MODULE; the VM runs without it"
+	fi
+	portsel_say "building portsel-tool and the initramfs in $dir"
+	tool=$(portsel_vm_tool "$dir") || return 1
+	: >"$dir/args" || return 1
+	if [ ${#args[@]} -gt 0 ]; then
+		printf '%s\n' "${args[@]}" >"$dir/args"
+	fi
+	portsel_vm_initramfs "$dir/initramfs.cpio.gz" "$abi" "$tool" \
+		"$payload" "$dir/args" ${files[@]+"${files[@]}"} || return 1
+	portsel_vm_boot "$kernel" "$dir/initramfs.cpio.gz" "$dir" "$timeout"
+}
+
+# portsel_vm_result DIR OUT: what the payload wrote to its fd 3, without
+# the serial port's carriage returns; empty when the VM wrote nothing.
+portsel_vm_result() {
+	touch "$1/result" && tr -d '\r' <"$1/result" >"$2"
+}
+
+# The last N (default 40) lines of a run's console, without CRs.
+portsel_vm_console_tail() {
+	[ -f "$1/console.log" ] || return 0
+	tail -n "${2:-40}" "$1/console.log" | tr -d '\r'
+}
+
+# The kernel's reports in a run's console (splats, sanitizers, lockdep,
+# RCU), each from its first line on, at most N (default 150) lines: what
+# to show when a case failed on the kernel log.
+portsel_vm_console_reports() {
+	[ -f "$1/console.log" ] || return 0
+	tr -d '\r' <"$1/console.log" |
+		awk '/(WARNING|BUG|UBSAN|ODEBUG):|Oops|general protection|list_(add|del) corruption/ { left = 40 }
+		     left > 0 { print; left-- }' | head -n "${2:-150}"
+}

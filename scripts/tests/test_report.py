@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of scripts/report.py (make check's tier "report"). The
+expected files under fixtures/ were written by the awk programs
+scripts/compare.sh and scripts/bench.sh had before report.py (the bench
+fixture has an odd number of runs everywhere, where the medians of old
+and new agree); compare.md adds "(--range 16)", which the old --raw
+path left out."""
+
+import io
+import os
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+from types import SimpleNamespace
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures")
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+# pylint: disable=wrong-import-position
+import report  # noqa: E402
+from portsel_report import bench, compare  # noqa: E402
+from portsel_report.stats import (awk_num, median, percentile,  # noqa: E402
+                                  read_records)
+
+
+def fixture(name):
+    with open(os.path.join(FIX, name), encoding="utf-8") as f:
+        return f.read()
+
+
+class Statistics(unittest.TestCase):
+    def test_nearest_rank_percentiles(self):
+        v = list(range(100, 0, -1))
+        self.assertEqual(percentile(v, 0.99), 99)
+        self.assertEqual(percentile(v, 0.5), 50)
+        self.assertEqual(percentile(v, 1.0), 100)
+        self.assertEqual(percentile(v, 0.0), 1)
+        self.assertIsNone(percentile([], 0.5))
+
+    def test_median_is_the_lower_middle_of_an_even_count(self):
+        self.assertEqual(median([4, 1, 3, 2]), 2)
+        self.assertEqual(median([3, 1, 2]), 2)
+        self.assertEqual(median([7]), 7)
+
+    def test_numbers_print_as_awk_printed_them(self):
+        self.assertEqual(awk_num(3.0), "3")
+        self.assertEqual(awk_num(59.69124), "59.6912")
+        self.assertEqual(awk_num(3581234.5), "3.58123e+06")
+
+
+class Records(unittest.TestCase):
+    def test_both_record_forms(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("meta,kernel_log,WARNING: x y\r\n\n"
+                    "p1 policy=kernel run=1 ns=5\ndone secs=3\nend,ok\n")
+        got = list(read_records(f.name))
+        os.unlink(f.name)
+        self.assertEqual(got, [("meta", ["kernel_log", "WARNING: x y"]),
+                               ("p1", {"policy": "kernel", "run": "1",
+                                       "ns": "5"}),
+                               ("done", {"secs": "3"}), ("end", ["ok"])])
+
+
+class Compare(unittest.TestCase):
+    def run_report(self):
+        out = tempfile.mkdtemp()
+        args = ["report.py", "compare", "--out", out, "--plot",
+                os.path.join(out, "plot"), os.path.join(FIX,
+                                                        "compare-raw.csv")]
+        stdout, stderr = io.StringIO(), io.StringIO()
+        old = sys.argv
+        sys.argv = args
+        try:
+            with redirect_stdout(stdout), redirect_stderr(stderr):
+                rc = report.main()
+        finally:
+            sys.argv = old
+        self.assertEqual(rc, 0)
+        return out, stdout.getvalue(), stderr.getvalue()
+
+    def test_csv_md_and_table_as_before(self):
+        out, stdout, stderr = self.run_report()
+        with open(os.path.join(out, "compare.csv"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), fixture("compare.csv"))
+        with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), fixture("compare.md"))
+        self.assertEqual(stdout, fixture("compare.txt"))
+        self.assertIn("warning: even-first,a warning", stderr)
+
+    def test_plot_data(self):
+        out, _, _ = self.run_report()
+        plot = os.path.join(out, "plot")
+        with open(os.path.join(plot, "latm-2.dat"), encoding="utf-8") as f:
+            self.assertEqual(len(f.read().splitlines()), 16)
+        with open(os.path.join(plot, "hist-1.dat"), encoding="utf-8") as f:
+            bins = [int(line.split()[1]) for line in f]
+        self.assertEqual(sum(bins), 9)
+        with open(os.path.join(plot, "gnuplot.args"), encoding="utf-8") as f:
+            args = f.read()
+        self.assertIn('lat_ids="1 2"', args)
+        self.assertIn("'even-first (89 % even)'", args)
+
+    def test_stride_wraps_at_the_range_end(self):
+        meta, labels = compare.parse(read_records(
+            os.path.join(FIX, "compare-raw.csv")))
+        row = dict(zip(compare.COLUMNS, compare.rows(meta, labels)[0]))
+        # 60996 60998 32768 32770 32771: strides 2 2 2 1
+        self.assertEqual((row["stride_median"], row["stride_mean"]),
+                         ("2", "1.8"))
+
+
+class Bench(unittest.TestCase):
+    def analyse(self, path):
+        s, policies = bench.samples(read_records(path))
+        order = bench.policy_order(s, policies)
+        return bench.aggregate(s, order), order
+
+    def test_csv_and_table_as_before(self):
+        from portsel_report import bench_out
+        rows, order = self.analyse(os.path.join(FIX, "bench-raw.txt"))
+        self.assertEqual("\n".join(bench.csv_lines(rows)) + "\n",
+                         fixture("bench.csv"))
+        a = SimpleNamespace(runs=1, churn=20000, sockmany_ops=20000,
+                            icount=True)
+        self.assertEqual(bench_out.text(rows, order, a), fixture("bench.txt"))
+
+    def test_median_of_two_runs_is_the_lower(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            for run, ns in ((1, 300000), (2, 100000)):
+                f.write("fullscan range=4000 held=4000 policy=kernel run=%d"
+                        " connects=0 errors=10 fails=10 fail_avg_ns=%d"
+                        " fail_p50_ns=%d err_EADDRNOTAVAIL=10\n"
+                        % (run, ns, ns))
+        rows, _ = self.analyse(f.name)
+        os.unlink(f.name)
+        avg = [r for r in rows if r.metric == "connect_avg"][0]
+        self.assertEqual((avg.min, avg.median, avg.max), ("100", "100", "300"))
+
+    def test_policies_in_the_guests_order(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("policies list=kernel,b-policy,a-policy\n")
+            for p in ("a-policy", "kernel", "b-policy"):
+                f.write("p2c policy=%s k=2000 run=1 connects=1 errors=0"
+                        " avg_ns=1 p50_ns=1\n" % p)
+        rows, order = self.analyse(f.name)
+        os.unlink(f.name)
+        self.assertEqual(order[:4], ["stock", "kernel", "b-policy",
+                                     "a-policy"])
+        self.assertEqual([r.policy for r in rows if r.metric == "p50"],
+                         ["kernel", "b-policy", "a-policy"])
+
+
+if __name__ == "__main__":
+    unittest.main()
