@@ -16,11 +16,11 @@
 set -euo pipefail
 
 # KASAN's shadow is an eighth of the memory, lockdep's tables some more.
-# Set before lib.sh, which has a default of its own.
+# Set before lib/host.sh, which has a default of its own.
 PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-3072}
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=debugtest
 
 TARBALL=/usr/src/linux-source-6.1.tar.xz
@@ -205,7 +205,7 @@ export PORTSEL_VM_APPEND="${PORTSEL_VM_APPEND:+$PORTSEL_VM_APPEND }panic_on_warn
 # "wild-memory-access in do_raw_spin_lock" on a valid ff11... direct-map
 # address in an interrupt during identify_boot_cpu(), probably while
 # identify_cpu() had LA57 cleared from the boot CPU's features (a guess,
-# not verified). A later -cpu wins over lib.sh's.
+# not verified). A later -cpu wins over lib/vm.sh's.
 export PORTSEL_VM_QEMU_ARGS="${PORTSEL_VM_QEMU_ARGS:+$PORTSEL_VM_QEMU_ARGS }-cpu max,la57=off"
 
 if [ "$self_check" -eq 0 ]; then

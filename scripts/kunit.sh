@@ -12,7 +12,7 @@
 # way, a test module insmod'ed into UML, needs all three and a separate
 # parse of the debugfs results.
 #
-# The cache, ${PORTSEL_CACHE}/kunit (see scripts/lib.sh):
+# The cache, ${PORTSEL_CACHE}/kunit (see scripts/lib/host.sh):
 #   src-<version>/linux-source-6.1  the pristine tree, extracted once per
 #                                   linux-source-6.1 package version
 #   <version>/tree                  a hard-link copy of it plus the graft
@@ -32,8 +32,8 @@
 
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
 
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 TREE_NAME=linux-source-6.1
