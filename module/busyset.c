@@ -34,11 +34,12 @@
 
 /*
  * Measured under instruction counting (make bench, part probe): a busy
- * port answered by the lookup costs ~380 instructions, an empty chain of
- * the walk about 5 and a socket about 20. After ehash buckets / 32 busy
- * ports a connect has spent about twice what a walk of a table loaded
+ * port answered by the lookup costs ~400 instructions; the walk ~9 per
+ * bucket and ~180 per socket of the destination. After ehash buckets / 32
+ * busy ports a connect has spent about what a walk of a table loaded with
  * about one socket per chain costs: walking then keeps the whole scan
- * within about twice the better of the two choices, whatever comes next.
+ * within about twice the better of the two choices, whatever comes next
+ * (the rent-or-buy bound).
  */
 #define PORTSEL_BUSYSET_BUCKETS_PER_PROBE	32
 #define PORTSEL_BUSYSET_MIN_PROBES		16
