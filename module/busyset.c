@@ -33,15 +33,16 @@
 #include "busyset.h"
 
 /*
- * Measured under instruction counting (make bench, part probe): a busy
- * port answered by the lookup costs ~400 instructions; the walk ~9 per
- * bucket and ~180 per socket of the destination. After ehash buckets / 32
- * busy ports a connect has spent about what a walk of a table loaded with
- * about one socket per chain costs: walking then keeps the whole scan
- * within about twice the better of the two choices, whatever comes next
- * (the rent-or-buy bound).
+ * Costs in instructions, measured under instruction counting (make bench,
+ * part probe): a busy port that the lookup answers, and a chain of the
+ * walk, empty or not. A socket of the destination costs the walk about a
+ * third of a lookup, and each one it finds spares one: that part always
+ * pays. The chains are the price of the walk whatever it finds, so a
+ * connect first spends as much on lookups (rent, then buy: the scan
+ * costs at most about twice the better choice, whatever comes next).
  */
-#define PORTSEL_BUSYSET_BUCKETS_PER_PROBE	32
+#define PORTSEL_BUSYSET_LOOKUP_COST		400
+#define PORTSEL_BUSYSET_CHAIN_COST		9
 #define PORTSEL_BUSYSET_MIN_PROBES		16
 /* a connect meets at most every port once, and a range is 16 bits */
 #define PORTSEL_BUSYSET_WALK_AFTER_MAX		65536
@@ -94,7 +95,7 @@ static const struct kernel_param_ops portsel_walk_after_ops = {
 module_param_cb(busy_walk_after, &portsel_walk_after_ops, &busy_walk_after,
 		0644);
 MODULE_PARM_DESC(busy_walk_after,
-		 "busy ports a connect meets before it walks the established hash once: 0 (ehash buckets / 32, the default) or 2..65536");
+		 "busy ports a connect meets before it walks the established hash once: 0 (ehash buckets * 9 / 400, the default) or 2..65536");
 
 /**
  * portsel_busyset_walk_after - busy ports a connect meets before it walks
@@ -108,13 +109,13 @@ unsigned int portsel_busyset_walk_after(const struct inet_hashinfo *hashinfo)
 
 	if (after)
 		return after;
-	return max((hashinfo->ehash_mask + 1) /
-		   PORTSEL_BUSYSET_BUCKETS_PER_PROBE,
-		   PORTSEL_BUSYSET_MIN_PROBES);
+	return max_t(u64, (hashinfo->ehash_mask + 1ULL) *
+			  PORTSEL_BUSYSET_CHAIN_COST / PORTSEL_BUSYSET_LOOKUP_COST,
+		     PORTSEL_BUSYSET_MIN_PROBES);
 }
 
-static bool portsel_dest_match(const struct portsel_dest *d,
-			       const struct sock *s, u16 lport)
+static __always_inline bool portsel_dest_match(const struct portsel_dest *d,
+						const struct sock *s, u16 lport)
 {
 	const __portpair ports = INET_COMBINED_PORTS(d->sk->sk_dport, lport);
 
@@ -187,6 +188,7 @@ int portsel_busyset_fill(struct portsel_busyset *b, struct net *net,
 		.dif = sk->sk_bound_dev_if,
 		.sdif = sdif,
 	};
+	struct inet_ehash_bucket *ehash = hashinfo->ehash;
 	unsigned int start, slot, end;
 
 #if IS_ENABLED(CONFIG_IPV6)
@@ -211,9 +213,8 @@ int portsel_busyset_fill(struct portsel_busyset *b, struct net *net,
 			  hashinfo->ehash_mask);
 		rcu_read_lock();
 		for (slot = start; slot <= end; slot++)
-			if (!hlist_nulls_empty(&hashinfo->ehash[slot].chain))
-				portsel_busyset_chain(b, &d,
-						      &hashinfo->ehash[slot]);
+			if (!hlist_nulls_empty(&ehash[slot].chain))
+				portsel_busyset_chain(b, &d, &ehash[slot]);
 		rcu_read_unlock();
 		cond_resched();
 	}
