@@ -115,7 +115,7 @@ unsigned int portsel_busyset_walk_after(const struct inet_hashinfo *hashinfo)
 }
 
 static __always_inline bool portsel_dest_match(const struct portsel_dest *d,
-						const struct sock *s, u16 lport)
+					       const struct sock *s, u16 lport)
 {
 	const __portpair ports = INET_COMBINED_PORTS(d->sk->sk_dport, lport);
 

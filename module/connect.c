@@ -112,6 +112,12 @@ static bool portsel_try_reserved(void *arg, u16 port)
 	return inet_is_local_reserved_port(sock_net(t->sk), port);
 }
 
+/* The l3mdev of the socket's bound device, as the kernel's lookups take it. */
+static int portsel_sdif(const struct sock *sk)
+{
+	return l3mdev_master_ifindex_by_index(sock_net(sk), sk->sk_bound_dev_if);
+}
+
 /* Has the netns range changed since the order was made? */
 static bool portsel_range_moved(const struct portsel_try *t)
 {
@@ -181,8 +187,7 @@ static int portsel_try_port(void *arg, u16 port)
 	if (err == -EADDRNOTAVAIL && !t->set.map) {
 		if (!t->look_first) {
 			t->look_first = true;
-			t->sdif = l3mdev_master_ifindex_by_index(sock_net(t->sk),
-							t->sk->sk_bound_dev_if);
+			t->sdif = portsel_sdif(t->sk);
 		}
 		portsel_try_met_busy(t);
 	}
