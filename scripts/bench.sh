@@ -279,6 +279,7 @@ portsel_vm_run --timeout "$timeout" \
 	${variant[@]+"${variant[@]}"} \
 	--file "$PORTSEL_GUEST/bench-loops.sh" \
 	--file "$PORTSEL_GUEST/bench-scans.sh" \
+	--file "$PORTSEL_GUEST/bench-fill-stage.sh" \
 	"$work" "$PORTSEL_GUEST/bench.sh" || vm_ok=$?
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 portsel_vm_result "$work" "$work/result.txt"
