@@ -2,13 +2,15 @@
 #
 # The host side's library for portsel's scripts: where the tree and the
 # cache are, which kernel, progress lines and the "N passed, N failed"
-# counter; the test VM's plumbing is in vm.sh beside it, sourced from
-# here. Sourced, not run.
+# counter; the test VM's plumbing is in vm.sh and initramfs.sh beside
+# it, sourced from here. Sourced, not run.
 
 # shellcheck shell=bash
 
 PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
+# what runs in the test VM
+PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
 
 # The kernel build tree: the running kernel's, else the newest Debian
 # linux-headers-<abi>-amd64 of the plain amd64 flavour (by version, not
@@ -116,3 +118,5 @@ portsel_help_only() {
 
 # shellcheck source=scripts/lib/vm.sh
 . "$PORTSEL_ROOT/scripts/lib/vm.sh"
+# shellcheck source=scripts/lib/initramfs.sh
+. "$PORTSEL_ROOT/scripts/lib/initramfs.sh"
