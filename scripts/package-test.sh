@@ -36,13 +36,10 @@ kernel dkms is told to build for. Tests, in order:
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "package-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=package
+portsel_operands_only usage "$@"
 kdir=${1:-$(portsel_kdir)}
 abi=$(portsel_abi "$kdir")
 cd "$PORTSEL_ROOT"
@@ -52,7 +49,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log=$work/log
 
-PORTSEL_SAY_PREFIX=package
 ok() {
 	portsel_pass "$1"
 }

@@ -19,14 +19,10 @@ reports located in the kernel's own headers are shown but do not fail.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "sparse.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=sparse
+portsel_operands_only usage "$@"
 kdir=${1:-$(portsel_kdir)}
 cd "$PORTSEL_ROOT"
 

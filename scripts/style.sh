@@ -18,14 +18,10 @@ into \$PORTSEL_CACHE/checkpatch-<linux-source version>/.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "style.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
 PORTSEL_SAY_PREFIX=style
+portsel_operands_only usage "$@"
 cd "$PORTSEL_ROOT"
 
 # checkpatch types not checked, each with the reason. Keep it short.

@@ -116,6 +116,16 @@ portsel_help_only() {
 	esac
 }
 
+# portsel_operands_only USAGE_FN [ARG]: for a script that takes --help
+# or operands (a KDIR, files), no options: print USAGE_FN's text and exit
+# on --help, refuse any other option with exit 2 before anything changed.
+portsel_operands_only() {
+	case "${2:-}" in
+	-h|--help) "$1"; exit 0 ;;
+	-*) portsel_say "unknown option '$2' (try --help)"; exit 2 ;;
+	esac
+}
+
 # shellcheck source=scripts/lib/vm.sh
 . "$PORTSEL_ROOT/scripts/lib/vm.sh"
 # shellcheck source=scripts/lib/initramfs.sh
