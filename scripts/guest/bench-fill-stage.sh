@@ -10,7 +10,7 @@
 # -x, while its sockets are still held, run stage K+1 with the counts
 # after N. So each fill starts where the one before stopped, and every
 # stat copy is taken with all the connections so far open.
-# scripts/bench.sh hands this file to the VM with --file.
+# scripts/lib/bench-vm.sh hands this file to the VM with --file.
 
 # shellcheck shell=sh
 # shellcheck source=scripts/guest/lib.sh

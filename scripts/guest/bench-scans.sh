@@ -2,9 +2,10 @@
 #
 # make bench's fills and scans: P2/P3 (fill one destination to
 # exhaustion) and the probe cost (from the fills and in a steady state).
-# Sourced by scripts/guest/bench.sh (the payload of make bench's VM, busybox
-# sh) after its settings and helpers; scripts/bench.sh hands this file to
-# the VM with --file. Records and names: see guest/bench.sh.
+# Sourced by scripts/guest/bench.sh (the payload of make bench's VM,
+# busybox sh) after its settings and helpers; scripts/lib/bench-vm.sh
+# hands this file to the VM with --file. Records and names: see
+# guest/bench.sh.
 
 # shellcheck shell=sh
 
