@@ -10,6 +10,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+# shellcheck source=scripts/lib/bench-vm.sh
+. "$PORTSEL_ROOT/scripts/lib/bench-vm.sh"
 PORTSEL_SAY_PREFIX=bench
 # 28,232 held connections on each side of loopback need the room.
 if [ "$PORTSEL_VM_MEM" -lt 2048 ]; then
@@ -157,37 +159,7 @@ for p in ${parts//,/ }; do
 	*) echo "bench.sh: unknown part '$p' (try --help)" >&2; exit 2 ;;
 	esac
 done
-# Budget in host seconds per part, "TCG ICOUNT": plain TCG as measured on
-# an idle 2-core host; instruction counting as measured (boot, P1,
-# fullscan, sockmany) or estimated (the rest, ~4x TCG) on a 2-core host
-# with another VM and builds running (load 3-4). Boot and warm-up; P1 a
-# run; the 4,000-port fills a run; P2c a run; the probe workloads once
-# and a run; fullscan a run; the default range a run of the portsel
-# policies and one of the kernel's fills; sockmany a run of every policy
-# (~30 s each under icount) and, for kernel and sequential-even (every
-# connect after the 14,116 even ports scans all of them), a part per
-# 1,000 connects above those. A busy host can make TCG three times
-# slower; instruction counting only longer.
-tb() { # tb TCG ICOUNT: the one that applies
-	if [ "$icount" -eq 1 ]; then echo "$2"; else echo "$1"; fi
-}
-budget=$(tb 30 60)
-case ",$parts," in *,p1,*)
-	budget=$((budget + $(tb 30 240) * runs * churn_n / 20000)) ;;
-esac
-case ",$parts," in *,fill4k,*) budget=$((budget + $(tb 12 60) * runs)) ;; esac
-case ",$parts," in *,churn,*) budget=$((budget + $(tb 20 100) * runs)) ;; esac
-case ",$parts," in *,probe,*)
-	budget=$((budget + $(tb 20 100) + $(tb 30 150) * runs)) ;;
-esac
-case ",$parts," in *,fullscan,*) budget=$((budget + $(tb 5 10) + $(tb 5 10) * runs)) ;; esac
-case ",$parts," in *,filldef,*)
-	budget=$((budget + $(tb 25 125) * runs + $(tb 330 1650) * long_runs)) ;;
-esac
-case ",$parts," in *,sockmany,*)
-	over=$(( sockmany_ops > 14116 ? (sockmany_ops - 14116 + 999) / 1000 : 0 ))
-	budget=$((budget + ($(tb 180 300) + $(tb 60 70) * over) * long_runs)) ;;
-esac
+budget=$(bench_budget)
 if [ "$icount" -eq 1 ]; then
 	PORTSEL_VM_CPUS=1
 	PORTSEL_VM_QEMU_ARGS="${PORTSEL_VM_QEMU_ARGS:+$PORTSEL_VM_QEMU_ARGS }-icount shift=0,sleep=off"
@@ -204,94 +176,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The module, the VM and the guest's records in $work/result.txt.
-measure() {
-# --- the two modules ----------------------------------------------------------
-
-"$PORTSEL_ROOT/scripts/deps.sh"
-kdir=${KDIR:-$("$PORTSEL_ROOT/scripts/kdir.sh")}
-
-# sockmany runs Debian's stress-ng (deps.sh installs it), with its
-# libraries, in the VM.
-case ",$parts," in *,sockmany,*)
-	sng=$(command -v stress-ng || true)
-	[ -n "$sng" ] || { portsel_say "no stress-ng (scripts/deps.sh)"; exit 1; }
-	PORTSEL_VM_BINS="${PORTSEL_VM_BINS:+$PORTSEL_VM_BINS }$sng"
-	;;
-esac
-
-# build NAME [switch]: portsel.ko from a copy of the sources into
-# $work/NAME. With "switch", for the probe cost's before/after, built with
-# PORTSEL_BENCH=y (Kbuild): a module parameter bench_via_ftrace makes its
-# calls of the original enter through the ftrace site, as they did before
-# portsel_entry_past_ftrace, so that both ways alternate within one load
-# of one module.
-build() {
-	local d=$work/$1 flags=()
-
-	mkdir -p "$d/module"
-	cp "$PORTSEL_ROOT/Kbuild" "$d/"
-	cp "$PORTSEL_ROOT"/module/*.[ch] "$PORTSEL_ROOT/module/Kbuild.core" "$d/module/"
-	if [ "${2:-}" = switch ]; then
-		flags=(PORTSEL_BENCH=y)
-	fi
-	if ! make -s -C "$kdir" M="$d" ${flags[@]+"${flags[@]}"} modules \
-		>"$d/build.log" 2>&1; then
-		cat "$d/build.log" >&2
-		return 1
-	fi
-}
-
-portsel_say "building portsel.ko against $kdir"
-build past || { portsel_say "the module does not build"; exit 1; }
-PORTSEL_MODULE=$work/past/portsel.ko
-variant=()
-case ",$parts," in
-*,probe,*)
-	portsel_say "building it again with a switch to enter through the ftrace site"
-	if build switch switch; then
-		cp "$work/switch/portsel.ko" "$work/portsel-switch.ko"
-		variant=(--file "$work/portsel-switch.ko" --arg variant=portsel-switch.ko)
-	else
-		portsel_say "warning: no switch; the probe cost is measured one way"
-	fi
-	;;
-esac
-
-# --- the measurement ----------------------------------------------------------
-
-portsel_say "runs=$runs long_runs=$long_runs parts=$parts: about" \
-	"$(((budget + 30) / 60)) min on an idle host"
-if awk -v l="$load_before" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-	if [ "$icount" -eq 1 ]; then
-		portsel_say "host load average $load_before on $(nproc) cpus:" \
-			"the run takes longer (instruction counts do not move with it)"
-	else
-		portsel_say "warning: host load average $load_before on $(nproc) cpus;" \
-			"TCG timings will be noisy"
-	fi
-fi
-vm_ok=0
-portsel_vm_run --timeout "$timeout" \
-	--arg "runs=$runs" --arg "long_runs=$long_runs" \
-	--arg "churn_n=$churn_n" --arg "parts=$parts" \
-	--arg "sockmany_ops=$sockmany_ops" \
-	${variant[@]+"${variant[@]}"} \
-	--file "$PORTSEL_GUEST/bench-loops.sh" \
-	--file "$PORTSEL_GUEST/bench-scans.sh" \
-	"$work" "$PORTSEL_GUEST/bench.sh" || vm_ok=$?
-load_after=$(cut -d' ' -f1 /proc/loadavg)
-portsel_vm_result "$work" "$work/result.txt"
-if [ "$vm_ok" -ne 0 ] || ! grep -q '^done ' "$work/result.txt"; then
-	portsel_say "the VM did not finish the measurement" \
-		"(${PORTSEL_VM_END:-no VM}${PORTSEL_VM_EXIT:+ $PORTSEL_VM_EXIT}); console tail:"
-	portsel_vm_console_tail "$work" 40 >&2
-	keep=1
-	portsel_say "kept $work"
-	exit 1
-fi
-}
-
 if [ -n "$from" ]; then
 	# another look at an earlier run's records: its bench-raw.txt, or the
 	# result file a run that did not finish left in its kept work directory
@@ -300,7 +184,7 @@ if [ -n "$from" ]; then
 	cp "$from" "$work/result.txt"
 	load_after=$load_before
 else
-	measure
+	bench_measure
 fi
 
 # --- the report ---------------------------------------------------------------

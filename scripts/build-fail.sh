@@ -25,6 +25,7 @@ esac
 
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=build-fail
 kdir=${1:-$(portsel_kdir)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-build-fail.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -44,9 +45,6 @@ obj-m := abi_check.o
 ccflags-y := -I$PORTSEL_ROOT/module \$(PORTSEL_FLAGS)
 KBUILD
 
-pass=0
-fail=0
-
 # try NAME FLAGS WANT: WANT is "ok", or a message the build must fail with.
 try() {
 	local name=$1 flags=$2 want=$3 rc=0
@@ -54,24 +52,18 @@ try() {
 	make -s -C "$kdir" M="$work" clean >/dev/null 2>&1 || true
 	make -C "$kdir" M="$work" PORTSEL_FLAGS="$flags" modules \
 		>"$work/log" 2>&1 || rc=$?
-	if [ "$want" = ok ]; then
-		if [ "$rc" -eq 0 ]; then
-			echo "build-fail: $name: builds, as it must"
-			pass=$((pass + 1))
-			return
-		fi
+	if [ "$want" = ok ] && [ "$rc" -eq 0 ]; then
+		portsel_pass "$name" "builds, as it must"
+	elif [ "$want" = ok ]; then
 		cat "$work/log"
-		echo "build-fail: $name: FAILED to build"
+		portsel_fail "$name" "does not build"
 	elif [ "$rc" -ne 0 ] && grep -qF -- "$want" "$work/log"; then
-		echo "build-fail: $name: refused: $(grep -F -m1 -- "$want" "$work/log" |
+		portsel_pass "$name" "refused: $(grep -F -m1 -- "$want" "$work/log" |
 			sed 's/^.*error: //')"
-		pass=$((pass + 1))
-		return
 	else
 		cat "$work/log"
-		echo "build-fail: $name: FAILED: want a build error '$want' (make: $rc)"
+		portsel_fail "$name" "want a build error '$want' (make: $rc)"
 	fi
-	fail=$((fail + 1))
 }
 
 echo "build-fail: module/hook_abi.h against $kdir"
@@ -84,5 +76,4 @@ try "CONFIG_CFI_CLANG" "-DCONFIG_CFI_CLANG=1" \
 	"portsel: CONFIG_CFI_CLANG is set"
 try "not x86_64" "-DPORTSEL_TEST_NOT_X86_64" \
 	"portsel: the hook supports x86_64 (64-bit) kernels only"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

@@ -36,13 +36,10 @@ kernel dkms is told to build for. Tests, in order:
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "package-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=package
+portsel_operands_only usage "$@"
 kdir=${1:-$(portsel_kdir)}
 abi=$(portsel_abi "$kdir")
 cd "$PORTSEL_ROOT"
@@ -52,7 +49,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log=$work/log
 
-PORTSEL_SAY_PREFIX=package
 ok() {
 	portsel_pass "$1"
 }
@@ -179,102 +175,14 @@ else
 	bad contents "no .deb"
 fi
 
-# dkms-build, dkms-install: from the .deb's /usr/src
-trees=(--dkmstree "$work/dkms" --sourcetree "$root/usr/src"
-	--installtree "$work/lib/modules" --no-depmod)
-mkdir -p "$work/dkms" "$work/lib/modules/$abi"
-if [ -n "$deb" ] &&
-	dkms add "${trees[@]}" -m portsel -v "$version" >"$log" 2>&1 &&
-	dkms build "${trees[@]}" -m portsel -v "$version" -k "$abi" \
-		--kernelsourcedir "$kdir" >>"$log" 2>&1; then
-	ko=$work/dkms/portsel/$version/$abi/x86_64/module/portsel.ko
-	mi() { modinfo -F "$1" "$ko"; }
-	if [ -f "$ko" ] && [ "$(mi version)" = "$version" ] &&
-		[ "$(mi vermagic | cut -d' ' -f1)" = "$abi" ] &&
-		[ "$(mi signer)" = "DKMS module signing key" ]; then
-		ok dkms-build
-	else
-		modinfo "$ko" >>"$log" 2>&1 || true
-		bad dkms-build "no signed portsel.ko $version for $abi"
-	fi
-else
-	[ -n "$deb" ] || echo "no .deb" >"$log"
-	find "$work/dkms" -name make.log -exec cat {} + >>"$log" 2>/dev/null || true
-	bad dkms-build
-fi
-
-installed=$work/lib/modules/$abi/updates/dkms/portsel.ko
-if [ -n "$deb" ] &&
-	dkms install "${trees[@]}" -m portsel -v "$version" -k "$abi" \
-		--kernelsourcedir "$kdir" >"$log" 2>&1 &&
-	[ -f "$installed" ] &&
-	dkms remove "${trees[@]}" -m portsel -v "$version" --all >>"$log" 2>&1 &&
-	[ ! -e "$installed" ] && [ -z "$(ls -A "$work/dkms")" ]; then
-	ok dkms-install
-else
-	bad dkms-install "install to $installed or remove --all"
-fi
-
-# dkms-refuse: the gate in dkms.conf, on the same sources
-: >"$log"
-mkdir -p "$work/refuse/src"
-scripts/dkms-source.sh "$work/refuse/src/portsel-$version" >/dev/null
-rtrees=(--dkmstree "$work/refuse/dkms" --sourcetree "$work/refuse/src"
-	--installtree "$work/lib/modules" --no-depmod)
-mkdir -p "$work/refuse/dkms"
-dkms add "${rtrees[@]}" -m portsel -v "$version" >>"$log" 2>&1 || true
-grep -v '^CONFIG_KPROBES=' "$kdir/.config" >"$work/refuse/no-kprobes"
-grep -v '^CONFIG_DYNAMIC_FTRACE_WITH_REGS=' "$kdir/.config" >"$work/refuse/no-regs"
-problems=()
-for cfg in no-kprobes no-regs; do
-	rc=0
-	dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi" \
-		--config "$work/refuse/$cfg" >>"$log" 2>&1 || rc=$?
-	[ "$rc" -eq 77 ] || problems+=("$cfg: dkms build returned $rc, not 77")
-done
-rc=0
-dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi/aarch64" \
-	>>"$log" 2>&1 || rc=$?
-[ "$rc" -eq 77 ] || problems+=("aarch64: dkms build returned $rc, not 77")
-if [ ${#problems[@]} -eq 0 ]; then
-	ok dkms-refuse
-else
-	printf '%s\n' "${problems[@]}" >>"$log"
-	bad dkms-refuse
-fi
-
-# make-dkms: the Makefile's own dkms targets, in scratch trees
-mtrees="--dkmstree $work/mdkms --sourcetree $work/msrc --installtree $work/lib/modules --no-depmod"
-mkdir -p "$work/mdkms" "$work/msrc"
-mk=(make --no-print-directory KDIR="$kdir" DKMS_SOURCE_TREE="$work/msrc"
-	DKMS_FLAGS="$mtrees")
-if "${mk[@]}" dkms-install >"$log" 2>&1 && [ -f "$installed" ] &&
-	grep -qx "PACKAGE_VERSION=\"$version\"" "$work/msrc/portsel-$version/dkms.conf" &&
-	"${mk[@]}" dkms-install >>"$log" 2>&1 &&
-	"${mk[@]}" dkms-remove >>"$log" 2>&1 && [ ! -e "$installed" ] &&
-	[ -z "$(ls -A "$work/mdkms")" ] && [ -z "$(ls -A "$work/msrc")" ]; then
-	ok make-dkms
-else
-	bad make-dkms "dkms-install (twice) then dkms-remove"
-fi
-
-# make-install: in a copy of the tree, so the checkout is not built in
-mkdir -p "$work/copy/module"
-cp -r Kbuild Makefile scripts "$work/copy/"
-cp module/*.[ch] module/Kbuild.core "$work/copy/module/"
-dest=$work/modroot
-target=$dest/lib/modules/$abi/updates/portsel.ko
-if make -C "$work/copy" --no-print-directory KDIR="$kdir" \
-	INSTALL_MOD_PATH="$dest" install >"$log" 2>&1 && [ -f "$target" ] &&
-	grep -q "updates/portsel.ko:" "$dest/lib/modules/$abi/modules.dep" &&
-	make -C "$work/copy" --no-print-directory KDIR="$kdir" \
-		INSTALL_MOD_PATH="$dest" uninstall >>"$log" 2>&1 &&
-	[ ! -e "$target" ] &&
-	! grep -q "portsel" "$dest/lib/modules/$abi/modules.dep"; then
-	ok make-install
-else
-	bad make-install "install to $target, depmod, uninstall"
-fi
+# dkms-build, dkms-install, dkms-refuse, make-dkms, make-install
+# shellcheck source=scripts/lib/package-dkms.sh
+. "$PORTSEL_ROOT/scripts/lib/package-dkms.sh"
+check_dkms_build
+check_dkms_install
+check_dkms_refuse
+check_make_dkms
+check_make_install
 
 # host
 host_state >"$work/host.after"

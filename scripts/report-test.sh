@@ -28,11 +28,10 @@ rc=0
 log=$(PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -v \
 	-s scripts/tests -p 'test_*.py' 2>&1) || rc=$?
 echo "$log"
-pass=$(grep -c ' \.\.\. ok$' <<<"$log" || true)
-fail=$(grep -cE ' \.\.\. (FAIL|ERROR)$' <<<"$log" || true)
+PORTSEL_PASS=$(grep -c ' \.\.\. ok$' <<<"$log" || true)
+PORTSEL_FAIL=$(grep -cE ' \.\.\. (FAIL|ERROR)$' <<<"$log" || true)
 # a run that failed without a failing test (an import error) counts one
-if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-	fail=1
+if [ "$rc" -ne 0 ] && [ "$PORTSEL_FAIL" -eq 0 ]; then
+	PORTSEL_FAIL=1
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

@@ -11,7 +11,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 # pylint: disable=wrong-import-position
-from portsel_report import bench, bench_out, compare, compare_out  # noqa: E402
+from portsel_report import (  # noqa: E402
+    bench, bench_out, bench_plot, compare, compare_out)
 from portsel_report.stats import DEFINITIONS, read_records  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def do_bench(a):
     write(os.path.join(a.out, "bench.csv"),
           "\n".join(bench.csv_lines(rows)) + "\n")
     sys.stdout.write(bench_out.text(rows, order, a))
-    has = bench_out.plot_data(rows, order, a.out)
+    has = bench_plot.plot_data(rows, order, a.out)
     if a.gnuplot_args:
         write(a.gnuplot_args, " ".join(has) + "\n")
     short = bench.short_fills(rows)

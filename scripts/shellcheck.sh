@@ -17,15 +17,11 @@ tree, where the scripts' "# shellcheck source=" paths start.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "shellcheck.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/host.sh
 . scripts/lib/host.sh
 PORTSEL_SAY_PREFIX=shellcheck
+portsel_operands_only usage "$@"
 
 is_shell() {
 	case "$1" in

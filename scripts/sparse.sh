@@ -19,18 +19,15 @@ reports located in the kernel's own headers are shown but do not fail.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "sparse.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=sparse
+portsel_operands_only usage "$@"
 kdir=${1:-$(portsel_kdir)}
 cd "$PORTSEL_ROOT"
 
 if ! command -v sparse >/dev/null; then
-	echo "sparse: sparse is not installed; run scripts/deps.sh" >&2
+	portsel_say "sparse is not installed; run scripts/deps.sh"
 	exit 1
 fi
 
@@ -50,25 +47,20 @@ chmod +x "$work/sparse"
 export PORTSEL_SPARSE_LOGS=$work/logs
 
 echo "sparse: $(sparse --version) on portsel against $kdir"
-pass=0
-fail=0
 # PORTSEL_SELFTEST_DEBUG=y adds module/selftest_debug.c (the debug
 # tier's deliberate bug, see Kbuild), so that every module/*.c is checked.
 if make -C "$kdir" M="$work/src" C=2 CHECK="$work/sparse" \
 	PORTSEL_SELFTEST_DEBUG=y -j"$(nproc)" modules >"$work/build.log" 2>&1; then
-	echo "sparse: build ok"
-	pass=$((pass + 1))
+	portsel_pass build
 else
 	cat "$work/build.log"
-	echo "sparse: build FAILED"
-	fail=$((fail + 1))
+	portsel_fail build
 fi
 
 runs=$(find "$work/logs" -type f | wc -l)
 cfiles=$(find module -maxdepth 1 -name '*.c' | wc -l)
 if [ "$runs" -ne "$cfiles" ]; then
-	echo "sparse: ran on $runs files, expected $cfiles"
-	fail=$((fail + 1))
+	portsel_fail "every module/*.c" "ran on $runs files, expected $cfiles"
 fi
 
 # Paths as the tree names them: module/x.c, not the scratch copy's.
@@ -78,11 +70,9 @@ find "$work/logs" -type f -exec cat {} + | sed "s|$work/src/||g" \
 for f in module/*.[ch]; do
 	if grep -q "^$f:" "$work/sparse.log"; then
 		grep -A2 "^$f:" "$work/sparse.log"
-		echo "sparse: $f FAILED"
-		fail=$((fail + 1))
+		portsel_fail "$f"
 	else
-		echo "sparse: $f ok"
-		pass=$((pass + 1))
+		portsel_pass "$f"
 	fi
 done
 
@@ -92,5 +82,4 @@ if [ "$other" -gt 0 ]; then
 	grep -vE '^(module/|[[:space:]])' "$work/sparse.log"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

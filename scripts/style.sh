@@ -18,13 +18,10 @@ into \$PORTSEL_CACHE/checkpatch-<linux-source version>/.
 USAGE
 }
 
-case "${1:-}" in
--h|--help) usage; exit 0 ;;
--*) echo "style.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
-
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=style
+portsel_operands_only usage "$@"
 cd "$PORTSEL_ROOT"
 
 # checkpatch types not checked, each with the reason. Keep it short.
@@ -33,7 +30,7 @@ IGNORE=(
 
 tarball=/usr/src/linux-source-6.1.tar.xz
 if [ ! -r "$tarball" ]; then
-	echo "style: $tarball missing; run scripts/deps.sh" >&2
+	portsel_say "$tarball missing; run scripts/deps.sh"
 	exit 1
 fi
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
@@ -67,18 +64,13 @@ if [ ${#IGNORE[@]} -gt 0 ]; then
 fi
 
 echo "style: checkpatch $srcver on ${#files[@]} files"
-pass=0
-fail=0
 for f in "${files[@]}"; do
 	out=$(perl "$cpdir/checkpatch.pl" "${opts[@]}" "$f" 2>&1 || true)
 	if grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out"; then
-		echo "style: $f ok"
-		pass=$((pass + 1))
+		portsel_pass "$f"
 	else
 		sed '/^total:/,$d' <<<"$out"
-		echo "style: $f FAILED: $(grep '^total:' <<<"$out" || echo "checkpatch did not run")"
-		fail=$((fail + 1))
+		portsel_fail "$f" "$(grep '^total:' <<<"$out" || echo "checkpatch did not run")"
 	fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+portsel_tally

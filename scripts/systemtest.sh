@@ -102,147 +102,14 @@ suite=bookworm
 
 # --- the root filesystem ---------------------------------------------------
 
-# Bump when the package list or the image setup below changes.
-ROOTFS_LIST_VERSION=1
-# debootstrap --include (resolved from the main suite, with dependencies)
-ROOTFS_INCLUDE=(systemd systemd-sysv udev kmod procps iproute2 dkms gcc make
-	libc6-dev initramfs-tools)
-# installed after, from all the host's bookworm suites (security has the
-# newest ABI)
-ROOTFS_KERNEL=("linux-image-$abi" "linux-headers-$abi")
-
-# The first URI of the host's apt sources that serves SUITE.
-host_mirror() {
-	local want=$1 f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		case $f in
-		*.sources)
-			awk -v want="$want" '
-				/^[[:space:]]*$/ { if (u != "" && s) { print u; exit }
-					u = ""; s = 0; next }
-				/^URIs:/ { u = $2 }
-				/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == want) s = 1 }
-				END { if (u != "" && s) print u }' "$f" ;;
-		*)
-			awk -v want="$want" '$1 == "deb" {
-				i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-				if ($(i + 1) == want) print $i }' "$f" ;;
-		esac
-	done | head -n 1
-}
+# shellcheck source=scripts/lib/systemtest-rootfs.sh
+. "$PORTSEL_ROOT/scripts/lib/systemtest-rootfs.sh"
 mirror=${PORTSEL_SYSTEST_MIRROR:-$(host_mirror "$suite")}
 security=${PORTSEL_SYSTEST_SECURITY:-$(host_mirror "$suite-security")}
 if [ -z "$mirror" ]; then
 	echo "systemtest: no $suite mirror in /etc/apt/sources*; set PORTSEL_SYSTEST_MIRROR" >&2
 	exit 1
 fi
-
-# The base's cache key: this list and the candidate version of every
-# named package (as the host's apt sees the same mirror).
-base_key() {
-	{
-		echo "list $ROOTFS_LIST_VERSION $suite $mirror $security"
-		echo "${ROOTFS_INCLUDE[*]} ${ROOTFS_KERNEL[*]}"
-		dpkg-query -W -f='${Package} ${Version}\n' debootstrap
-		apt-cache show --no-all-versions "${ROOTFS_INCLUDE[@]}" \
-			"${ROOTFS_KERNEL[@]}" 2>/dev/null |
-			sed -n 's/^\(Package\|Version\): //p' | paste -d' ' - -
-	} | sha256sum | cut -c1-16
-}
-
-# The image's: the base's and the files rootfs_setup bakes in.
-image_key() {
-	{
-		echo "base $1"
-		declare -f rootfs_setup
-		cat "$PORTSEL_GUEST/systemtest-launch" \
-			"$PORTSEL_GUEST/portsel-systemtest.service"
-	} | sha256sum | cut -c1-16
-}
-
-# Bake the image's side of the harness into the root at $1.
-rootfs_setup() {
-	local r=$1 u
-	install -m 0755 "$PORTSEL_GUEST/systemtest-launch" \
-		"$r/usr/local/sbin/portsel-systemtest"
-	install -m 0644 "$PORTSEL_GUEST/portsel-systemtest.service" \
-		"$r/etc/systemd/system/portsel-systemtest.service"
-	ln -sf /etc/systemd/system/portsel-systemtest.service \
-		"$r/etc/systemd/system/multi-user.target.wants/portsel-systemtest.service"
-	# no prompts, no logins (a getty hangs up the test's tty), no timers
-	echo portsel-systest >"$r/etc/hostname"
-	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
-	: >"$r/etc/fstab"
-	for u in systemd-firstboot.service serial-getty@.service getty@.service \
-		apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
-		fstrim.timer man-db.timer dpkg-db-backup.timer; do
-		ln -sf /dev/null "$r/etc/systemd/system/$u"
-	done
-}
-
-# base_build DIR: debootstrap, then the kernel and headers of the ABI,
-# as DIR/base.tar; DIR/packages lists the guest's packages.
-base_build() {
-	local dir=$1 r=$1/root.d log=$1/build.log inc
-	rm -rf "$r" "$dir/base.tar"
-	mkdir -p "$r"
-	inc=$(IFS=,; echo "${ROOTFS_INCLUDE[*]}")
-	step "debootstrap $suite from $mirror (log: $log)"
-	if ! debootstrap --variant=minbase --include="$inc" "$suite" "$r" \
-		"$mirror" >"$log" 2>&1; then
-		tail -n 20 "$log"
-		return 1
-	fi
-	step "linux-image/headers-$abi (suites $suite, $suite-updates${security:+, $suite-security})"
-	{
-		echo "deb $mirror $suite main"
-		echo "deb $mirror $suite-updates main"
-		[ -z "$security" ] || echo "deb $security $suite-security main"
-	} >"$r/etc/apt/sources.list"
-	cp -L /etc/resolv.conf "$r/etc/resolv.conf"
-	# /proc for the kernel's postinst (initramfs), in a private mount
-	# namespace: it goes away with the command.
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	if ! unshare --mount --propagation private sh -c '
-		mount -t proc proc "$1/proc" &&
-		DEBIAN_FRONTEND=noninteractive chroot "$1" sh -c "
-			apt-get update -qq &&
-			apt-get install -y -qq --no-install-recommends $2 &&
-			apt-get clean"' _ "$r" "${ROOTFS_KERNEL[*]}" >>"$log" 2>&1; then
-		tail -n 20 "$log"
-		return 1
-	fi
-	rm -rf "$r/var/lib/apt/lists/"*
-	: >"$r/etc/resolv.conf"
-	if [ ! -f "$r/boot/vmlinuz-$abi" ] || [ ! -f "$r/boot/initrd.img-$abi" ]; then
-		echo "systemtest: no /boot/vmlinuz-$abi or initrd.img-$abi in the rootfs" >&2
-		return 1
-	fi
-	# shellcheck disable=SC2016 # dpkg-query's format
-	chroot "$r" dpkg-query -W -f='${Package} ${Version}\n' >"$dir/packages"
-	tar -C "$r" -cf "$dir/base.tar" . && rm -rf "$r"
-}
-
-# image_build BASE DIR: DIR/rootfs.img (ext4, made from the tree with
-# mkfs.ext4 -d, nothing mounted), DIR/vmlinuz and DIR/initrd.img.
-image_build() {
-	local base=$1 dir=$2 r=$2/root.d
-	rm -rf "$r" "$dir/rootfs.img"
-	mkdir -p "$r"
-	tar -C "$r" -xf "$base/base.tar" || return 1
-	rootfs_setup "$r"
-	cp "$r/boot/vmlinuz-$abi" "$dir/vmlinuz"
-	cp "$r/boot/initrd.img-$abi" "$dir/initrd.img"
-	# the units as the guest has them, for the ordering finding
-	cat "$r/lib/systemd/system/systemd-sysctl.service" \
-		"$r/lib/systemd/system/systemd-modules-load.service" >"$dir/units"
-	step "mkfs.ext4 -d (rootfs $(du -sh "$r" | cut -f1))"
-	mkfs.ext4 -q -F -L portsel-root -d "$r" "$dir/rootfs.img" 4G \
-		>"$dir/mkfs.log" 2>&1 || return 1
-	rm -rf "$r"
-}
 
 bkey=$(base_key)
 base=$PORTSEL_CACHE/systemtest/base-$bkey

@@ -3,9 +3,10 @@
 # make bench's loops: P1 (connect+close at low occupancy), P2c (next to
 # a nearly full preferred parity), the full scan (refused connects to a
 # destination with both parities held) and stress-ng's sockmany.
-# Sourced by scripts/guest/bench.sh (the payload of make bench's VM, busybox
-# sh) after its settings and helpers; scripts/bench.sh hands this file to
-# the VM with --file. Records and names: see guest/bench.sh.
+# Sourced by scripts/guest/bench.sh (the payload of make bench's VM,
+# busybox sh) after its settings and helpers; scripts/lib/bench-vm.sh
+# hands this file to the VM with --file. Records and names: see
+# guest/bench.sh.
 
 # shellcheck shell=sh
 
@@ -166,8 +167,8 @@ fullscan() {
 
 # --- stress-ng sockmany: a real client -----------------------------------------
 
-# Debian's stress-ng (brought in by scripts/bench.sh): one sockmany worker
-# whose client connects to its own server on 127.0.0.1:10000, holding
+# Debian's stress-ng (brought in by scripts/lib/bench-vm.sh): one sockmany
+# worker whose client connects to its own server on 127.0.0.1:10000, holding
 # every connection, until SOCKMANY_OPS were accepted; on the default
 # range the stock order hands out the 14,116 even ports first and then
 # scans all of them for each odd one. Once per policy (every one of the

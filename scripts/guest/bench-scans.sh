@@ -2,9 +2,10 @@
 #
 # make bench's fills and scans: P2/P3 (fill one destination to
 # exhaustion) and the probe cost (from the fills and in a steady state).
-# Sourced by scripts/guest/bench.sh (the payload of make bench's VM, busybox
-# sh) after its settings and helpers; scripts/bench.sh hands this file to
-# the VM with --file. Records and names: see guest/bench.sh.
+# Sourced by scripts/guest/bench.sh (the payload of make bench's VM,
+# busybox sh) after its settings and helpers; scripts/lib/bench-vm.sh
+# hands this file to the VM with --file. Records and names: see
+# guest/bench.sh.
 
 # shellcheck shell=sh
 
@@ -13,40 +14,27 @@
 # fill_one SET LO HI POLICY HOLD RUN MODULE NAME [keep]
 # Fill LO..HI towards one new destination in stages: 50 %, 90 % and 100 %
 # of the preferred parity, then every port, then one connect that must
-# fail; portsel_stat is read between the stages (while every socket is
-# held: each stage runs the next from fill's -x). MODULE is loaded fresh
-# first (with "keep": the caller just did), so the stats count this fill
-# alone; NAME says how the module was set.
+# fail; portsel_stat is read before each stage and after the last, while
+# every socket is held (scripts/guest/bench-fill-stage.sh: each stage runs
+# the next from fill's -x). MODULE is loaded fresh first (with "keep":
+# the caller just did), so the stats count this fill alone; NAME says how
+# the module was set.
 fill_one() {
 	fset=$1 lo=$2 hi=$3 pol=$4 hold=$5 run=$6 mname=$8
 	size=$((hi - lo + 1))
 	pref=$(((size + 1) / 2))
+	half=$((pref / 2))
+	most=$((pref * 9 / 10))
 	[ "${9:-}" = keep ] || use_module "$7"
 	set_policy "$pol" "$hold"
 	set_range "$lo" "$hi"
 	new_dst
 	settle
-	rm -f /tmp/bstage.* /tmp/blat.* /tmp/bstat.*
+	rm -f /tmp/blat.* /tmp/bstat.*
 
-	k=0
-	prev=0
-	for c in $((pref / 2)) $((pref * 9 / 10)) $pref $size 0; do
-		if [ "$c" -eq 0 ]; then
-			n=0
-			next="cat $PORTSEL_STAT >/tmp/bstat.$((k + 1))"
-		else
-			n=$((c - prev))
-			next="sh /tmp/bstage.$((k + 1))"
-		fi
-		{
-			echo "cat $PORTSEL_STAT >/tmp/bstat.$k 2>/dev/null"
-			echo "portsel-tool fill -l -n $n -x '$next' 127.0.0.1:$DPORT >/tmp/blat.$k 2>&1"
-		} >/tmp/bstage.$k
-		prev=$c
-		k=$((k + 1))
-	done
 	t0=$(uptime_ms)
-	sh /tmp/bstage.0
+	sh /guest/bench-fill-stage.sh 0 "127.0.0.1:$DPORT" "$half" \
+		$((most - half)) $((pref - most)) $((size - pref)) 0
 	t=$(($(uptime_ms) - t0))
 
 	# Latencies, in connect order: the first pref connects are "before"

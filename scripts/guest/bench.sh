@@ -14,8 +14,9 @@
 #   parts=LIST    comma-separated, of p1 fill4k churn probe fullscan
 #                 filldef sockmany (default all)
 #   variant=FILE  portsel.ko under /guest/ built with the bench_via_ftrace
-#                 switch (scripts/bench.sh); the probe workloads run under
-#                 it, both ways alternating, else one way under portsel.ko
+#                 switch (scripts/lib/bench-vm.sh); the probe workloads run
+#                 under it, both ways alternating, else one way under
+#                 portsel.ko
 #
 # One line per measurement goes to the result channel (fd 3), words
 # "KEY=VALUE" after a record type:

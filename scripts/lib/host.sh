@@ -2,13 +2,15 @@
 #
 # The host side's library for portsel's scripts: where the tree and the
 # cache are, which kernel, progress lines and the "N passed, N failed"
-# counter; the test VM's plumbing is in vm.sh beside it, sourced from
-# here. Sourced, not run.
+# counter; the test VM's plumbing is in vm.sh and initramfs.sh beside
+# it, sourced from here. Sourced, not run.
 
 # shellcheck shell=bash
 
 PORTSEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PORTSEL_CACHE=${PORTSEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portsel}
+# what runs in the test VM
+PORTSEL_GUEST=$PORTSEL_ROOT/scripts/guest
 
 # The kernel build tree: the running kernel's, else the newest Debian
 # linux-headers-<abi>-amd64 of the plain amd64 flavour (by version, not
@@ -114,5 +116,17 @@ portsel_help_only() {
 	esac
 }
 
+# portsel_operands_only USAGE_FN [ARG]: for a script that takes --help
+# or operands (a KDIR, files), no options: print USAGE_FN's text and exit
+# on --help, refuse any other option with exit 2 before anything changed.
+portsel_operands_only() {
+	case "${2:-}" in
+	-h|--help) "$1"; exit 0 ;;
+	-*) portsel_say "unknown option '$2' (try --help)"; exit 2 ;;
+	esac
+}
+
 # shellcheck source=scripts/lib/vm.sh
 . "$PORTSEL_ROOT/scripts/lib/vm.sh"
+# shellcheck source=scripts/lib/initramfs.sh
+. "$PORTSEL_ROOT/scripts/lib/initramfs.sh"
