@@ -106,22 +106,8 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-# The pristine tree, shared with scripts/kunit.sh (same lock, same rule:
-# extracted aside and renamed into place when complete). It is never
-# written to: the build is O=$build.
-exec 8>"$PORTSEL_CACHE/kunit/extract.lock"
-flock 8
-if [ ! -d "$ksrc" ]; then
-	portsel_say "extracting $TARBALL ($version) into $src (once)"
-	rm -rf "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" -xJf "$TARBALL" || fail_run "cannot extract $TARBALL"
-	[ -f "$src.tmp/$TREE_NAME/Makefile" ] ||
-		fail_run "$TARBALL did not hold $TREE_NAME/"
-	rm -rf "$src"
-	mv "$src.tmp" "$src"
-fi
-exec 8>&-
+# The pristine tree (scripts/lib/host.sh), never written to.
+portsel_linux_source "$src" || fail_run "no kernel source tree in $src"
 
 # Every CONFIG_X=y of the fragment must be =y in .config, every "# X is
 # not set" unset: olddefconfig drops what a dependency refuses.

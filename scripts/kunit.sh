@@ -117,22 +117,8 @@ for old in "$cache/$version"-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-
 	rm -rf "$old"
 done
 
-# Extract into a temporary directory renamed into place when complete, so
-# an interrupted extraction is never mistaken for a tree. Checkouts share
-# the pristine tree: one extracts while the others wait.
-exec 8>"$cache/extract.lock"
-flock 8
-if [ ! -d "$ksrc" ]; then
-	say "extracting $TARBALL ($version) into $src (once)"
-	rm -rf "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" -xJf "$TARBALL" || fail_run "cannot extract $TARBALL"
-	[ -f "$src.tmp/$TREE_NAME/Makefile" ] ||
-		fail_run "$TARBALL did not hold $TREE_NAME/"
-	rm -rf "$src"
-	mv "$src.tmp" "$src"
-fi
-exec 8>&-
+# The pristine tree (scripts/lib/host.sh), never written to.
+portsel_linux_source "$src" || fail_run "no kernel source tree in $src"
 
 # Write a file of the scratch tree as a new inode: the old name may be a hard
 # link to the pristine tree, which must keep its contents.

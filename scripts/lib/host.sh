@@ -130,3 +130,35 @@ portsel_operands_only() {
 . "$PORTSEL_ROOT/scripts/lib/vm.sh"
 # shellcheck source=scripts/lib/initramfs.sh
 . "$PORTSEL_ROOT/scripts/lib/initramfs.sh"
+
+# portsel_linux_source SRC: the pristine tree of Debian's linux-source-6.1
+# in SRC/linux-source-6.1, extracted once and shared by scripts/kunit.sh
+# and scripts/debugtest.sh, which only ever read it. Extracted aside and
+# renamed into place when complete, so an interrupted extraction is never
+# mistaken for a tree; one run extracts while the others wait. Returns 1
+# with a message on stderr when it cannot.
+portsel_linux_source() {
+	local src=$1 tarball=/usr/src/linux-source-6.1.tar.xz
+	local tree=linux-source-6.1 rc=0
+
+	mkdir -p "$PORTSEL_CACHE/kunit"
+	exec 8>"$PORTSEL_CACHE/kunit/extract.lock"
+	flock 8
+	if [ ! -d "$src/$tree" ]; then
+		echo "extracting $tarball into $src (once)"
+		rm -rf "$src.tmp"
+		mkdir -p "$src.tmp"
+		if ! tar -C "$src.tmp" -xJf "$tarball"; then
+			echo "error: cannot extract $tarball" >&2
+			rc=1
+		elif [ ! -f "$src.tmp/$tree/Makefile" ]; then
+			echo "error: $tarball did not hold $tree/" >&2
+			rc=1
+		else
+			rm -rf "$src"
+			mv "$src.tmp" "$src"
+		fi
+	fi
+	exec 8>&-
+	return $rc
+}
