@@ -22,7 +22,7 @@ compare (scripts/compare.sh --smoke). Each tier's output is shown; the
 last line is the sum, "N passed, N failed". Exits non-zero if any tier
 failed.
 
-The system test and the cloud-amd64 flavour build in scratch copies and
+The system test and the rt-amd64 flavour build in scratch copies and
 boot VMs of their own: they run beside the other tiers (their output
 comes at the end), which on 2 cores takes about a third off the wall
 time. PORTSEL_CHECK_LANES=1 runs every tier in turn.
@@ -60,8 +60,8 @@ TIERS=(
 	"systemtest:2:scripts/systemtest.sh"
 	"kunit:1:scripts/kunit.sh"
 	"vmtest:1:scripts/vmtest.sh"
-	"vmtest-cloud:2:scripts/vmtest.sh --flavour cloud-amd64"
-	"vmtest-rt:1:scripts/vmtest.sh --flavour rt-amd64"
+	"vmtest-cloud:1:scripts/vmtest.sh --flavour cloud-amd64"
+	"vmtest-rt:2:scripts/vmtest.sh --flavour rt-amd64"
 	"compare:1:scripts/compare.sh --smoke"
 )
 lanes=${PORTSEL_CHECK_LANES:-2}
