@@ -44,10 +44,9 @@ struct portsel_try {
 	int sdif;		/* l3mdev of the bound device, once looking */
 	u32 busy;		/* busy ports met */
 	u32 walk_after;		/* busy ports met before the busy set pays */
-	struct portsel_busyset set;
-	u16 lo, hi;		/* the connect's range, for the busy set */
+	struct portsel_busyset set;	/* filled at most once */
+	const struct portsel_range *range;	/* the connect's, for the set */
 	u32 busy_by_lookup;	/* probes answered without the kernel */
-	u32 walks;		/* 0 or 1: the busy set was filled */
 };
 
 /*
@@ -138,10 +137,8 @@ static void portsel_try_met_busy(struct portsel_try *t)
 
 	if (++t->busy != t->walk_after)
 		return;
-	if (portsel_busyset_fill(&t->set, sock_net(sk), t->death_row->hashinfo,
-				 sk, t->sdif, t->lo, t->hi))
-		return;
-	t->walks = 1;
+	portsel_busyset_fill(&t->set, sock_net(sk), t->death_row->hashinfo, sk,
+			     t->sdif, t->range->low, t->range->high);
 }
 
 /*
@@ -266,6 +263,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	};
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
+	bool walked;
 	int err;
 
 	req.policy = READ_ONCE(pn->policy);
@@ -275,8 +273,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	sk_lo = inet->local_port_range.lo;
 	sk_hi = inet->local_port_range.hi;
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
-	t.lo = req.range.low;
-	t.hi = req.range.high;
+	t.range = &req.range;
 	t.walk_after = portsel_busyset_walk_after(death_row->hashinfo);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
@@ -293,6 +290,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);
+	walked = t.set.map;
 	portsel_busyset_free(&t.set);
 
 	inet->local_port_range.lo = sk_lo;
@@ -310,7 +308,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn->stats, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
-			      t.busy_by_lookup + res.known_busy, t.walks, err);
+			      t.busy_by_lookup + res.known_busy, walked, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;

@@ -90,15 +90,15 @@ static void portsel_watch(unsigned long *watch, unsigned long now)
 }
 
 /*
- * The keyed hash of the connect's tuple under @salt: even-first's epoch,
- * or 0 for the policies that had none. The tuple is the caller's, so the
- * salt is set in a copy.
+ * The unsalted keyed hash of the connect's tuple, as the policies before
+ * 5.12 had it (even-first hashes the kernel's port_offset instead). The
+ * tuple is the caller's, so the salt is cleared in a copy.
  */
-static u64 portsel_request_hash(const struct portsel_request *req, u32 salt)
+static u64 portsel_request_hash(const struct portsel_request *req)
 {
 	struct portsel_tuple t = *req->tuple;
 
-	t.salt = salt;
+	t.salt = 0;
 	return portsel_hash(&t, req->key);
 }
 
@@ -322,7 +322,7 @@ out:
 static u32 portsel_hint_start(const struct portsel_request *req,
 			      const struct portsel_shared *sh)
 {
-	return portsel_hash_offset(portsel_request_hash(req, 0)) +
+	return portsel_hash_offset(portsel_request_hash(req)) +
 	       READ_ONCE(*sh->hint);
 }
 

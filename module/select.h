@@ -37,7 +37,7 @@ struct portsel_request {
 	bool reserve_odd;
 	/* a socket with IP_LOCAL_PORT_RANGE and socket_range_parity=0 */
 	bool no_parity;
-	/* its salt is ignored: a policy hashes a copy with its own */
+	/* its salt is ignored: the hashing policies use a copy */
 	const struct portsel_tuple *tuple;
 	/* the kernel's hash of the addresses and remote port (even-first) */
 	u64 port_offset;

@@ -20,7 +20,7 @@
 void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   u32 busy_by_lookup, u32 busy_walks, int err)
+			   u32 busy_by_lookup, bool walked, int err)
 {
 	struct portsel_stats *s = &get_cpu_ptr(stats)->policy[policy];
 
@@ -30,7 +30,7 @@ void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 	if (res->skipped_scan)
 		s->skipped_scans++;
 	s->busy_by_lookup += busy_by_lookup;
-	s->busy_walks += busy_walks;
+	s->busy_walks += walked;
 	if (!err) {
 		s->connects++;
 		if (other_parity)

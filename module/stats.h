@@ -29,7 +29,7 @@ struct portsel_cpu_stats {
 void portsel_stats_account(struct portsel_cpu_stats __percpu *stats,
 			   enum portsel_policy policy,
 			   const struct portsel_result *res, bool other_parity,
-			   u32 busy_by_lookup, u32 busy_walks, int err);
+			   u32 busy_by_lookup, bool walked, int err);
 int portsel_stats_show(struct seq_file *seq,
 		       struct portsel_cpu_stats __percpu *stats);
 
