@@ -282,18 +282,19 @@ static void known_busy_ports_are_probes_without_a_call(struct kunit *test)
 	struct portsel_busyset set = { .low = 40000, .high = 40099 };
 	struct portsel_probe_ops ops = portsel_sim_ops;
 	struct portsel_result a, k;
+	unsigned long *map;
 	u16 p;
 
-	set.map = kunit_kcalloc(test, BITS_TO_LONGS(100), sizeof(long),
-				GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, set.map);
+	map = kunit_kcalloc(test, BITS_TO_LONGS(100), sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	set.map = map;
 	/* every port busy but 40098; the set knows all the busy ones */
 	for (p = 40000; p <= 40099; p++) {
 		if (p == 40098)
 			continue;
 		__set_bit(p, ask->sim->used);
 		__set_bit(p, know->sim->used);
-		__set_bit(p - set.low, set.map);
+		__set_bit(p - set.low, map);
 	}
 	ops.known = &set;
 

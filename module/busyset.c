@@ -11,15 +11,20 @@
  * cost more than the walk, it walks once and answers every later busy
  * port from a bitmap.
  *
- * Like the lookup, the set only ever says "busy" for a port a live socket
- * with the connect's 4-tuple held when the walk passed it. A socket that
- * comes or moves chains during the walk may be missed: its port is then
- * asked of the kernel, which decides every port actually taken. TIME_WAIT
- * sockets are left out, for the kernel may recycle them.
+ * The set outlives its connect: it stays in the netns for the next
+ * connects to the same destination, which then walk no more. The connect
+ * that walked, and each later one, add the port their own socket took;
+ * every release of a port clears its bit. So a bit set always stands for
+ * a port a live socket with that 4-tuple holds now, and what the set does
+ * not know (a socket that came or moved chains during the walk, a port
+ * another process took since) is asked of the kernel, which decides every
+ * port actually taken. TIME_WAIT sockets are left out, for the kernel may
+ * recycle them.
  */
 
 #include <linux/bitmap.h>
 #include <linux/gfp.h>
+#include <linux/jiffies.h>
 #include <linux/kstrtox.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
@@ -48,6 +53,12 @@
 #define PORTSEL_BUSYSET_WALK_AFTER_MAX		65536
 /* chains read per RCU read-side section, and between reschedule points */
 #define PORTSEL_BUSYSET_CHUNK			256
+/*
+ * How long a set serves later connects. Its bits follow every release, so
+ * age does not make it wrong; a bound only keeps a release this does not
+ * know of from hiding a port for long.
+ */
+#define PORTSEL_BUSYSET_TTL			(10 * HZ)
 
 /*
  * What a socket of the established hash must match: the connect's 4-tuple
@@ -129,16 +140,42 @@ static __always_inline bool portsel_dest_match(const struct portsel_dest *d,
 }
 
 /*
+ * Set @port's bit for @s, which holds it, for as long as @s stays hashed
+ * with it. A release unhashes the socket, then (full barrier) clears the
+ * bit (portsel_busy_released()); here the bit is set, then (full barrier)
+ * the socket read again. One of the two sees the other: the release
+ * clears the bit, or this finds the socket gone and clears it.
+ *
+ * Return: false if the socket was gone (the bit is clear again).
+ */
+static bool portsel_busy_hold(struct portsel_busy_cache *c,
+			      const struct sock *s, u16 port)
+{
+	set_bit(port - c->low, c->map);
+	/* the bit before the socket: pairs with the release path's smp_mb() */
+	smp_mb__after_atomic();
+	if (!hlist_unhashed_lockless(&s->sk_node) &&
+	    READ_ONCE(s->sk_num) == port)
+		return true;
+	clear_bit(port - c->low, c->map);
+	return false;
+}
+
+/*
  * Sockets are freed and reused under RCU readers (SLAB_TYPESAFE_BY_RCU):
  * a match read without a reference may mix two sockets' fields. A port is
- * set only for a socket that still matches once referenced, as the
+ * recorded only for a socket that still matches once referenced, as the
  * kernel's own lookup does; a mismatch at either read just leaves the
- * port to the kernel. Reserved ports are left out too: the policy's loop
- * skips the set's ports before it asks whether a port is reserved.
+ * port to the kernel. Left to the kernel as well: reserved ports (the
+ * policy's loop skips the set's ports before it asks whether a port is
+ * reserved), request sockets (no release tells when they go) and
+ * sockets bound to their port by bind() (their port is given back when
+ * they are destroyed, which can be long after they left the established
+ * hash; the kernel refuses such a port meanwhile anyway).
  */
-static __always_inline void portsel_busyset_chain(struct portsel_busyset *b,
-						  const struct portsel_dest *d,
-						  const struct inet_ehash_bucket *head)
+static __always_inline void portsel_busy_chain(struct portsel_busy_cache *c,
+					       const struct portsel_dest *d,
+					       const struct inet_ehash_bucket *head)
 {
 	const struct hlist_nulls_node *node;
 	struct sock *s;
@@ -150,79 +187,225 @@ static __always_inline void portsel_busyset_chain(struct portsel_busyset *b,
 		    READ_ONCE(s->sk_state) == TCP_TIME_WAIT)
 			continue;
 		lport = READ_ONCE(s->sk_num);
-		if (lport < b->low || lport > b->high ||
+		if (lport < c->low || lport > c->high ||
 		    !portsel_dest_match(d, s, lport))
 			continue;
 		if (!refcount_inc_not_zero(&s->sk_refcnt))
 			continue;
-		if (READ_ONCE(s->sk_state) != TCP_TIME_WAIT &&
-		    portsel_dest_match(d, s, lport) &&
-		    !inet_is_local_reserved_port(d->net, lport))
-			__set_bit(lport - b->low, b->map);
+		if (!sk_fullsock(s) ||
+		    (s->sk_userlocks & SOCK_BINDPORT_LOCK) ||
+		    !portsel_dest_match(d, s, lport) ||
+		    inet_is_local_reserved_port(d->net, lport))
+			goto put;
+		/* it may have disconnected and connected elsewhere since */
+		if (portsel_busy_hold(c, s, lport) &&
+		    !portsel_dest_match(d, s, lport))
+			clear_bit(lport - c->low, c->map);
+put:
 		sock_gen_put(s);
 	}
 }
 
 /**
- * portsel_busyset_fill - walk the established hash for @sk's destination
- * @b: the set, empty
+ * portsel_busy_put - drop a reference taken by get or walk
+ * @c: the set, or NULL
+ */
+void portsel_busy_put(struct portsel_busy_cache *c)
+{
+	if (c && refcount_dec_and_test(&c->ref))
+		kfree_rcu(c, rcu);
+}
+
+/* Put @c in @slot (NULL empties it) and drop the one it held. */
+static void portsel_busy_publish(struct portsel_busy_cache __rcu **slot,
+				 struct portsel_busy_cache *c)
+{
+	/* fully ordered: @c's fields before it is seen, and see the walk */
+	portsel_busy_put(unrcu_pointer(xchg(slot, RCU_INITIALIZER(c))));
+}
+
+/**
+ * portsel_busy_dest_of - the destination of a socket
+ * @d: filled in, padding included, so that destinations compare whole
+ * @skc: a socket, full or TIME_WAIT, its addresses and remote port set
+ * @proto: its protocol
+ *
+ * An IPv6 socket connected to a v4-mapped address is hashed, and looked
+ * up, as an IPv4 one.
+ */
+void portsel_busy_dest_of(struct portsel_busy_dest *d,
+			  const struct sock_common *skc, u8 proto)
+{
+	memset(d, 0, sizeof(*d));
+#if IS_ENABLED(CONFIG_IPV6)
+	d->v6 = skc->skc_family == AF_INET6 &&
+		!ipv6_addr_v4mapped(&skc->skc_v6_daddr);
+	if (d->v6) {
+		d->saddr = skc->skc_v6_rcv_saddr;
+		d->daddr = skc->skc_v6_daddr;
+	}
+#endif
+	if (!d->v6) {
+		d->saddr.s6_addr32[3] = skc->skc_rcv_saddr;
+		d->daddr.s6_addr32[3] = skc->skc_daddr;
+	}
+	d->dport = skc->skc_dport;
+	d->proto = proto;
+	d->bound_dev_if = skc->skc_bound_dev_if;
+}
+
+/**
+ * portsel_busy_get - the netns' busy set, if it is about @d and still young
+ * @slot: the netns' slot
+ * @d: the connect's destination
+ * @now: jiffies
+ *
+ * Return: the cache, referenced (portsel_busy_put()), or NULL.
+ */
+struct portsel_busy_cache *
+portsel_busy_get(struct portsel_busy_cache __rcu **slot,
+		 const struct portsel_busy_dest *d, unsigned long now)
+{
+	struct portsel_busy_cache *c;
+
+	rcu_read_lock();
+	c = rcu_dereference(*slot);
+	/* the walk's bits before its ready: pairs with its store-release */
+	if (c && (!smp_load_acquire(&c->ready) ||
+		  !time_before(now, c->born + PORTSEL_BUSYSET_TTL) ||
+		  memcmp(&c->dest, d, sizeof(*d)) ||
+		  !refcount_inc_not_zero(&c->ref)))
+		c = NULL;
+	rcu_read_unlock();
+	return c;
+}
+
+/**
+ * portsel_busy_walk - walk the established hash for @sk's destination
+ * @slot: the netns' slot, where the new set replaces the old one
+ * @d: @sk's destination (portsel_busy_dest_of())
  * @net: @sk's netns
  * @hashinfo: the hash @sk goes into
  * @sk: the connecting socket, its addresses and remote port set
  * @sdif: the l3mdev of @sk's bound device, as the kernel's lookup takes it
  * @low: first port of the range to record
  * @high: last port of it
+ * @now: jiffies
  *
- * May sleep, between chunks of chains: the caller is the kernel's port
- * search, which does too.
+ * The set is in @slot before the walk starts, so that every release from
+ * then on is told to it. May sleep, between chunks of chains: the caller
+ * is the kernel's port search, which does too.
  *
- * Return: 0, or -ENOMEM and @b left empty.
+ * Return: the set, referenced (portsel_busy_put()); NULL without memory.
  */
-int portsel_busyset_fill(struct portsel_busyset *b, struct net *net,
-			 struct inet_hashinfo *hashinfo, const struct sock *sk,
-			 int sdif, u16 low, u16 high)
+struct portsel_busy_cache *
+portsel_busy_walk(struct portsel_busy_cache __rcu **slot,
+		  const struct portsel_busy_dest *d, struct net *net,
+		  struct inet_hashinfo *hashinfo, const struct sock *sk,
+		  int sdif, u16 low, u16 high, unsigned long now)
 {
-	struct portsel_dest d = {
+	struct portsel_dest m = {
 		.net = net,
 		.sk = sk,
 		.dif = sk->sk_bound_dev_if,
 		.sdif = sdif,
+		.v6 = d->v6,
 	};
 	struct inet_ehash_bucket *ehash = hashinfo->ehash;
-	unsigned int start, slot, end;
+	unsigned int start, i, end;
+	struct portsel_busy_cache *c;
 
-#if IS_ENABLED(CONFIG_IPV6)
-	d.v6 = sk->sk_family == AF_INET6 &&
-	       !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
-#endif
-	if (!d.v6) {
+	if (!m.v6) {
 		INET_ADDR_COOKIE(cookie, sk->sk_daddr, sk->sk_rcv_saddr);
 
-		d.cookie = cookie;
+		m.cookie = cookie;
 	}
 
-	b->map = bitmap_zalloc(high - low + 1, GFP_KERNEL | __GFP_NOWARN);
-	if (!b->map)
-		return -ENOMEM;
-	b->low = low;
-	b->high = high;
+	c = kzalloc(struct_size(c, map, BITS_TO_LONGS(high - low + 1)),
+		    GFP_KERNEL | __GFP_NOWARN);
+	if (!c)
+		return NULL;
+	/* one reference for the slot, one for the caller */
+	refcount_set(&c->ref, 2);
+	c->born = now;
+	c->dest = *d;
+	c->low = low;
+	c->high = high;
+	portsel_busy_publish(slot, c);
 
 	for (start = 0; start <= hashinfo->ehash_mask;
 	     start += PORTSEL_BUSYSET_CHUNK) {
 		end = min(start + PORTSEL_BUSYSET_CHUNK - 1,
 			  hashinfo->ehash_mask);
 		rcu_read_lock();
-		for (slot = start; slot <= end; slot++)
-			if (!hlist_nulls_empty(&ehash[slot].chain))
-				portsel_busyset_chain(b, &d, &ehash[slot]);
+		for (i = start; i <= end; i++)
+			if (!hlist_nulls_empty(&ehash[i].chain))
+				portsel_busy_chain(c, &m, &ehash[i]);
 		rcu_read_unlock();
 		cond_resched();
 	}
-	return 0;
+	/* the bits before ready: pairs with portsel_busy_get() */
+	smp_store_release(&c->ready, true);
+	return c;
 }
 
-void portsel_busyset_free(struct portsel_busyset *b)
+/**
+ * portsel_busy_taken - the connect's own socket now holds its port
+ * @c: the set the connect used, or NULL
+ * @sk: the socket, hashed, locked by the caller
+ *
+ * The next connect to the destination then knows this port too: a fill
+ * keeps its set whole without walking again.
+ */
+void portsel_busy_taken(struct portsel_busy_cache *c, struct sock *sk)
 {
-	bitmap_free(b->map);
-	b->map = NULL;
+	struct portsel_busy_dest d;
+	u16 port = sk->sk_num;
+
+	if (!c || port < c->low || port > c->high)
+		return;
+	portsel_busy_dest_of(&d, &sk->__sk_common, sk->sk_protocol);
+	if (memcmp(&c->dest, &d, sizeof(d)))
+		return;
+	portsel_busy_hold(c, sk, port);
+}
+
+/**
+ * portsel_busy_released - a socket of the netns gave its port back
+ * @slot: the netns' slot
+ * @skc: the socket, full or TIME_WAIT, already out of the established hash
+ * @proto: its protocol
+ *
+ * Called after a full barrier that follows the socket's unhashing, and
+ * followed by one: see portsel_busy_record(). A TIME_WAIT socket's port
+ * was never in a set, but clearing a bit is never wrong.
+ */
+void portsel_busy_released(struct portsel_busy_cache __rcu **slot,
+			   const struct sock_common *skc, u8 proto)
+{
+	struct portsel_busy_cache *c;
+	struct portsel_busy_dest d;
+	u16 port = skc->skc_num;
+
+	if (!rcu_access_pointer(*slot))
+		return;
+	portsel_busy_dest_of(&d, skc, proto);
+	rcu_read_lock();
+	c = rcu_dereference(*slot);
+	if (c && port >= c->low && port <= c->high &&
+	    !memcmp(&c->dest, &d, sizeof(d))) {
+		clear_bit(port - c->low, c->map);
+		/* the bit before even-first's watch: see portsel_watch() */
+		smp_mb__after_atomic();
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * portsel_busy_drop - empty the netns' slot, once its connects are over
+ * @slot: the slot
+ */
+void portsel_busy_drop(struct portsel_busy_cache __rcu **slot)
+{
+	portsel_busy_publish(slot, NULL);
 }

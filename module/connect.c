@@ -44,7 +44,10 @@ struct portsel_try {
 	int sdif;		/* l3mdev of the bound device, once looking */
 	u32 busy;		/* busy ports met */
 	u32 walk_after;		/* busy ports met before the busy set pays */
-	struct portsel_busyset set;	/* filled at most once */
+	bool walked;		/* at most once per connect */
+	unsigned long now;
+	struct portsel_busy_cache *cache;	/* referenced, or NULL */
+	struct portsel_busyset set;	/* the core's view of @cache */
 	const struct portsel_range *range;	/* the connect's, for the set */
 	u32 busy_by_lookup;	/* probes answered without the kernel */
 };
@@ -127,18 +130,30 @@ static bool portsel_range_moved(const struct portsel_try *t)
 }
 
 /*
- * One more busy port: once there were enough, walk the established hash
- * once and answer the scan's later busy ports from the set. A walk that
- * cannot get its memory leaves the lookups on.
+ * One more busy port that the set did not know: once there were enough,
+ * walk the established hash once and answer the scan's later busy ports
+ * from the new set, which the netns keeps for the next connects. A walk
+ * that cannot get its memory leaves things as they were.
  */
 static void portsel_try_met_busy(struct portsel_try *t)
 {
 	struct sock *sk = t->sk;
+	struct net *net = sock_net(sk);
+	struct portsel_busy_cache *c;
+	struct portsel_busy_dest d;
 
 	if (++t->busy != t->walk_after)
 		return;
-	portsel_busyset_fill(&t->set, sock_net(sk), t->death_row->hashinfo, sk,
-			     t->sdif, t->range->low, t->range->high);
+	t->walked = true;
+	portsel_busy_dest_of(&d, &sk->__sk_common, sk->sk_protocol);
+	c = portsel_busy_walk(&portsel_net(net)->busy, &d, net,
+			      t->death_row->hashinfo, sk, t->sdif,
+			      t->range->low, t->range->high, t->now);
+	if (!c)
+		return;
+	portsel_busy_put(t->cache);
+	t->cache = c;
+	portsel_busyset_view(&t->set, c);
 }
 
 /*
@@ -181,7 +196,7 @@ static int portsel_try_port(void *arg, u16 port)
 	inet->local_port_range.hi = port;
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
 				     t->check);
-	if (err == -EADDRNOTAVAIL && !t->set.map) {
+	if (err == -EADDRNOTAVAIL && !t->walked) {
 		if (!t->look_first) {
 			t->look_first = true;
 			t->sdif = portsel_sdif(t->sk);
@@ -261,9 +276,9 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		.try_port = portsel_try_port,
 		.known = &t.set,
 	};
+	struct portsel_busy_dest dest;
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
-	bool walked;
 	int err;
 
 	req.policy = READ_ONCE(pn->policy);
@@ -285,13 +300,18 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	req.port_offset = port_offset;
 	req.key = &portsel_key;
 	req.now = jiffies;
+	t.now = req.now;
+	/* a set kept from an earlier connect to this destination */
+	if (rcu_access_pointer(pn->busy)) {
+		portsel_busy_dest_of(&dest, &sk->__sk_common, sk->sk_protocol);
+		t.cache = portsel_busy_get(&pn->busy, &dest, req.now);
+		portsel_busyset_view(&t.set, t.cache);
+	}
 	req.epoch = req.now / PORTSEL_RESALT_PERIOD;
 	req.rnd = get_random_u32();
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);
-	walked = t.set.map;
-	portsel_busyset_free(&t.set);
 
 	inet->local_port_range.lo = sk_lo;
 	inet->local_port_range.hi = sk_hi;
@@ -300,6 +320,9 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		err = -EAGAIN;
 	if (err == -EAGAIN)
 		err = portsel_hook_call_orig(death_row, sk, port_offset, check);
+	if (!err)
+		portsel_busy_taken(t.cache, sk);
+	portsel_busy_put(t.cache);
 
 	/*
 	 * Report the port the socket holds: should the netns range change
@@ -308,7 +331,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	res.port = err ? 0 : inet->inet_num;
 	portsel_stats_account(pn->stats, req.policy, &res,
 			      !err && !portsel_port_preferred(&req.range, res.port),
-			      t.busy_by_lookup + res.known_busy, walked, err);
+			      t.busy_by_lookup + res.known_busy, t.walked, err);
 	trace_portsel_select(sk, req.policy, res.port, res.probes,
 			     err, res.skipped_scan);
 	return err;
@@ -372,8 +395,12 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 	int lo, hi;
 	u64 hash;
 
-	/* pairs with portsel_watch(): the port is unhashed before this */
+	/*
+	 * Pairs with portsel_watch() and with the busy set's walk: the port
+	 * is unhashed before this.
+	 */
 	smp_mb();
+	portsel_busy_released(&pn->busy, skc, proto);
 	now = jiffies;
 	if (!portsel_watching(&pn->watch, now))
 		return;

@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 
+#include "busyset.h"
 #include "hook.h"
 #include "netns.h"
 #include "policy.h"
@@ -209,6 +210,7 @@ static int __net_init portsel_net_init(struct net *net)
 	pn->hint = 0;
 	pn->next = 0;
 	pn->watch = jiffies;
+	RCU_INIT_POINTER(pn->busy, NULL);
 
 	err = portsel_stats_init(net, pn);
 	if (err)
@@ -241,15 +243,20 @@ static void __net_exit portsel_net_pre_exit(struct net *net)
 
 /*
  * Connects that read the old policy before .pre_exit may still use the
- * stats: one wait for the hook's SRCU serves the whole batch.
+ * stats and the busy set: one wait for the hook's SRCU serves the whole
+ * batch. Releases may still come (the netns' kernel sockets die after
+ * us): they find the busy set's slot empty, and RCU keeps the set they
+ * may be reading.
  */
 static void __net_exit portsel_net_exit_batch(struct list_head *net_list)
 {
 	struct net *net;
 
 	portsel_hook_sync();
-	list_for_each_entry(net, net_list, exit_list)
+	list_for_each_entry(net, net_list, exit_list) {
+		portsel_busy_drop(&portsel_net(net)->busy);
 		portsel_stats_exit(net, portsel_net(net));
+	}
 }
 
 static struct pernet_operations portsel_net_ops = {

@@ -8,6 +8,7 @@
 #include <net/netns/generic.h>
 
 struct ctl_table_header;
+struct portsel_busy_cache;
 struct portsel_cpu_stats;
 
 /*
@@ -32,6 +33,8 @@ struct portsel_net {
 	unsigned int socket_range_parity; /* 0: as Linux 6.8, see README */
 	/* releases watched until (jiffies); written at most twice an epoch */
 	unsigned long watch;
+	/* the busy set kept for connects to one destination, or NULL */
+	struct portsel_busy_cache __rcu *busy;
 	struct portsel_cpu_stats __percpu *stats;
 	struct ctl_table_header *sysctl;
 
