@@ -26,13 +26,14 @@ def plot_data(rows, order, out):
                              ("probe", "28232", "fills, 28,232 ports"),
                              ("scan", "4000", "steady, 4,000 ports"),
                              ("scan", "28232", "steady, 28,232 ports")):
-            if (part, r, "kernel", "probe_cost") in t.r or \
+            # a group compares: both of them, or none
+            if (part, r, "kernel", "probe_cost") in t.r and \
                (part, r, "even-first:past", "probe_cost") in t.r:
                 _line(f, lab, *(get(part, r, p, "probe_cost") for p in
                                 ("kernel", "even-first:past",
                                  "even-first:ftrace")))
         if ("fullscan", "4000", "kernel", "per_port") in t.r:
-            _line(f, "full scan, both parities, 4,000",
+            _line(f, "full scan, 4,000 ports",
                   get("fullscan", "4000", "kernel", "per_port"),
                   get("fullscan", "4000", "even-first", "per_port"), "? ? ?")
     pols = [p for p in order if ":" not in p]
