@@ -171,7 +171,7 @@ static bool portsel_busy_hold(struct portsel_busy_cache *c,
  * reserved), request sockets (no release tells when they go) and
  * sockets bound to their port by bind() (their port is given back when
  * they are destroyed, which can be long after they left the established
- * hash; the kernel refuses such a port meanwhile anyway).
+ * hash: no release tells when their 4-tuple is free).
  */
 static __always_inline void portsel_busy_chain(struct portsel_busy_cache *c,
 					       const struct portsel_dest *d,
