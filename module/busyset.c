@@ -351,7 +351,7 @@ portsel_busy_walk(struct portsel_busy_cache __rcu **slot,
 
 /**
  * portsel_busy_taken - the connect's own socket now holds its port
- * @c: the set the connect used, or NULL
+ * @c: the set the connect used (got or walked for @sk's destination), or NULL
  * @sk: the socket, hashed, locked by the caller
  *
  * The next connect to the destination then knows this port too: a fill
@@ -359,15 +359,10 @@ portsel_busy_walk(struct portsel_busy_cache __rcu **slot,
  */
 void portsel_busy_taken(struct portsel_busy_cache *c, struct sock *sk)
 {
-	struct portsel_busy_dest d;
 	u16 port = sk->sk_num;
 
-	if (!c || port < c->low || port > c->high)
-		return;
-	portsel_busy_dest_of(&d, &sk->__sk_common, sk->sk_protocol);
-	if (memcmp(&c->dest, &d, sizeof(d)))
-		return;
-	portsel_busy_hold(c, sk, port);
+	if (c && port >= c->low && port <= c->high)
+		portsel_busy_hold(c, sk, port);
 }
 
 /**
@@ -377,7 +372,7 @@ void portsel_busy_taken(struct portsel_busy_cache *c, struct sock *sk)
  * @proto: its protocol
  *
  * Called after a full barrier that follows the socket's unhashing, and
- * followed by one: see portsel_busy_record(). A TIME_WAIT socket's port
+ * followed by one: see portsel_busy_hold(). A TIME_WAIT socket's port
  * was never in a set, but clearing a bit is never wrong.
  */
 void portsel_busy_released(struct portsel_busy_cache __rcu **slot,

@@ -139,14 +139,18 @@ static void portsel_try_met_busy(struct portsel_try *t)
 {
 	struct sock *sk = t->sk;
 	struct net *net = sock_net(sk);
+	const struct portsel_busy_dest *d;
+	struct portsel_busy_dest own;
 	struct portsel_busy_cache *c;
-	struct portsel_busy_dest d;
 
 	if (++t->busy != t->walk_after)
 		return;
 	t->walked = true;
-	portsel_busy_dest_of(&d, &sk->__sk_common, sk->sk_protocol);
-	c = portsel_busy_walk(&portsel_net(net)->busy, &d, net,
+	/* a set the connect got is about its destination already */
+	d = t->cache ? &t->cache->dest : &own;
+	if (!t->cache)
+		portsel_busy_dest_of(&own, &sk->__sk_common, sk->sk_protocol);
+	c = portsel_busy_walk(&portsel_net(net)->busy, d, net,
 			      t->death_row->hashinfo, sk, t->sdif,
 			      t->range->low, t->range->high, t->now);
 	if (!c)
