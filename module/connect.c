@@ -107,7 +107,7 @@ static bool portsel_try_taken(const struct portsel_try *t, u16 port)
 	return taken;
 }
 
-static bool portsel_try_reserved(void *arg, u16 port)
+bool portsel_try_reserved(void *arg, u16 port)
 {
 	struct portsel_try *t = arg;
 
@@ -184,7 +184,7 @@ static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
  * A port found taken is busy in any range; the caller checks the range
  * once more before it reports that every port was.
  */
-static int portsel_try_port(void *arg, u16 port)
+int portsel_try_port(void *arg, u16 port)
 {
 	struct portsel_try *t = arg;
 	struct inet_sock *inet = inet_sk(t->sk);

@@ -17,6 +17,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
+#include <linux/static_call.h>
 #include <linux/uaccess.h>
 
 #include "hook.h"
@@ -24,8 +25,15 @@
 
 #define PORTSEL_HOOKED "__inet_hash_connect"
 
+/*
+ * The calls made on every connect and every release go to functions known
+ * only at install time: static calls, patched into direct calls then, so
+ * that none of them pays a retpoline. Each is set before anything can
+ * reach its call site.
+ */
+
 /* Where our calls enter __inet_hash_connect(). */
-static portsel_hash_connect_fn *portsel_orig __read_mostly;
+DEFINE_STATIC_CALL_NULL(portsel_orig, portsel_hash_connect_fn);
 
 #ifdef PORTSEL_BENCH
 /*
@@ -33,12 +41,12 @@ static portsel_hash_connect_fn *portsel_orig __read_mostly;
  * ftrace site, as every try did before portsel_entry_past_ftrace(), so
  * that the two ways can be timed against each other in one load.
  */
-static portsel_hash_connect_fn *portsel_bench_entry __read_mostly;
+DEFINE_STATIC_CALL_NULL(portsel_bench_entry, portsel_hash_connect_fn);
 static bool portsel_bench_via_ftrace;
 module_param_named(bench_via_ftrace, portsel_bench_via_ftrace, bool, 0644);
 #endif
 /* What runs in its place; set before the redirect is registered. */
-static portsel_hash_connect_fn *portsel_new_func __read_mostly;
+DEFINE_STATIC_CALL_NULL(portsel_new_func, portsel_hash_connect_fn);
 
 /*
  * Replacement bodies in flight. The original may sleep in cond_resched()
@@ -67,9 +75,10 @@ int portsel_hook_call_orig(struct inet_timewait_death_row *death_row,
 {
 #ifdef PORTSEL_BENCH
 	if (READ_ONCE(portsel_bench_via_ftrace))
-		return portsel_bench_entry(death_row, sk, port_offset, check);
+		return static_call(portsel_bench_entry)(death_row, sk,
+							port_offset, check);
 #endif
-	return portsel_orig(death_row, sk, port_offset, check);
+	return static_call(portsel_orig)(death_row, sk, port_offset, check);
 }
 
 static int portsel_hash_connect(struct inet_timewait_death_row *death_row,
@@ -79,7 +88,7 @@ static int portsel_hash_connect(struct inet_timewait_death_row *death_row,
 	int idx, ret;
 
 	idx = srcu_read_lock(&portsel_hook_srcu);
-	ret = portsel_new_func(death_row, sk, port_offset, check);
+	ret = static_call(portsel_new_func)(death_row, sk, port_offset, check);
 	srcu_read_unlock(&portsel_hook_srcu, idx);
 	return ret;
 }
@@ -191,11 +200,12 @@ int portsel_hook_install(portsel_hash_connect_fn *new_func)
 		pr_err("cannot resolve %s: %d\n", PORTSEL_HOOKED, err);
 		return err;
 	}
-	portsel_orig = (portsel_hash_connect_fn *)portsel_entry_past_ftrace(addr);
+	static_call_update(portsel_orig, (portsel_hash_connect_fn *)
+			   portsel_entry_past_ftrace(addr));
 #ifdef PORTSEL_BENCH
-	portsel_bench_entry = (portsel_hash_connect_fn *)addr;
+	static_call_update(portsel_bench_entry, (portsel_hash_connect_fn *)addr);
 #endif
-	portsel_new_func = new_func;
+	static_call_update(portsel_new_func, new_func);
 
 	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
 	if (err) {
@@ -271,8 +281,8 @@ void portsel_hook_remove(void)
  */
 static unsigned long portsel_put_port_addr __read_mostly;
 static unsigned long portsel_tw_unhash_addr __read_mostly;
-static portsel_released_sock_fn *portsel_released_sock __read_mostly;
-static portsel_released_tw_fn *portsel_released_tw __read_mostly;
+DEFINE_STATIC_CALL_NULL(portsel_released_sock, portsel_released_sock_fn);
+DEFINE_STATIC_CALL_NULL(portsel_released_tw, portsel_released_tw_fn);
 
 static void notrace portsel_release_thunk(unsigned long ip,
 					  unsigned long parent_ip,
@@ -286,10 +296,10 @@ static void notrace portsel_release_thunk(unsigned long ip,
 	struct pt_regs *regs = &fregs->regs;
 
 	if (ip == portsel_put_port_addr)
-		portsel_released_sock((struct sock *)regs->di);
+		static_call(portsel_released_sock)((struct sock *)regs->di);
 	else if (ip == portsel_tw_unhash_addr)
-		portsel_released_tw((struct inet_timewait_sock *)regs->di,
-				    (struct inet_hashinfo *)regs->si);
+		static_call(portsel_released_tw)((struct inet_timewait_sock *)regs->di,
+						 (struct inet_hashinfo *)regs->si);
 }
 
 static struct ftrace_ops portsel_release_ops = {
@@ -331,8 +341,8 @@ int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 	}
 	portsel_put_port_addr = addr[0];
 	portsel_tw_unhash_addr = addr[1];
-	portsel_released_sock = sock_fn;
-	portsel_released_tw = tw_fn;
+	static_call_update(portsel_released_sock, sock_fn);
+	static_call_update(portsel_released_tw, tw_fn);
 
 	err = register_ftrace_function(&portsel_release_ops);
 	if (err) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the hook assumes about the kernel it is built for, checked by the
- * compiler. portsel calls __inet_hash_connect() through a pointer it found
- * by name and replaces it by redirecting its ftrace site; neither is
+ * compiler. portsel calls __inet_hash_connect() at an address it found by
+ * name and replaces it by redirecting its ftrace site; neither is
  * checked by the linker or at load time. A DKMS rebuild against a kernel
  * whose prototype or configuration differs must fail here rather than load
  * and crash.

@@ -4,9 +4,29 @@
  */
 
 #include <linux/errno.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/jiffies.h>
 
 #include "select.h"
+
+/*
+ * The module's callbacks are always connect.c's: with retpolines they are
+ * called directly, not through the pointer each port would pay for.
+ * Without (UML's KUnit, whose simulator passes its own), INDIRECT_CALL_1
+ * is the plain indirect call and never names them.
+ */
+static bool portsel_ops_reserved(const struct portsel_probe_ops *ops,
+				 void *ctx, u16 port)
+{
+	return ops->reserved &&
+	       INDIRECT_CALL_1(ops->reserved, portsel_try_reserved, ctx, port);
+}
+
+static int portsel_ops_try(const struct portsel_probe_ops *ops, void *ctx,
+			   u16 port)
+{
+	return INDIRECT_CALL_1(ops->try_port, portsel_try_port, ctx, port);
+}
 
 /*
  * A candidate the caller found busy in bulk: a probe, answered without a
@@ -47,10 +67,10 @@ int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 	while (portsel_order_next(o, &port)) {
 		if (portsel_known_busy(ops, res, port))
 			continue;
-		if (ops->reserved && ops->reserved(ctx, port))
+		if (portsel_ops_reserved(ops, ctx, port))
 			continue;
 		res->probes++;
-		err = ops->try_port(ctx, port);
+		err = portsel_ops_try(ops, ctx, port);
 		if (err == -EADDRNOTAVAIL)
 			continue;
 		if (!err)
@@ -123,7 +143,7 @@ static int portsel_ef_try(struct portsel_ef *ef,
 	int err;
 
 	res->probes++;
-	err = ops->try_port(ctx, port);
+	err = portsel_ops_try(ops, ctx, port);
 	if (!err) {
 		res->port = port;
 	} else if (err == -EADDRNOTAVAIL && !ef->watched) {
@@ -157,7 +177,7 @@ static bool portsel_ef_hint_fits(const struct portsel_request *req,
 		return false;
 	if (full && req->reserve_odd)
 		return false;
-	return !(ops->reserved && ops->reserved(ctx, hint));
+	return !portsel_ops_reserved(ops, ctx, hint);
 }
 
 /*
@@ -294,7 +314,7 @@ static int portsel_even_first(const struct portsel_request *req,
 		/* a port known busy counts once releases are watched */
 		if (port == ef.tried ||
 		    (ef.watched && portsel_known_busy(ops, res, port)) ||
-		    (ops->reserved && ops->reserved(ctx, port)))
+		    portsel_ops_reserved(ops, ctx, port))
 			continue;
 		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
 		if (err != -EADDRNOTAVAIL)
@@ -480,5 +500,7 @@ int portsel_choose(const struct portsel_request *req,
 	if (req->policy >= PORTSEL_POLICY_NR ||
 	    !portsel_policies[req->policy].choose)
 		return -EINVAL;
-	return portsel_policies[req->policy].choose(req, sh, ops, ctx, res);
+	/* even-first, the default, without a retpoline */
+	return INDIRECT_CALL_1(portsel_policies[req->policy].choose,
+			       portsel_even_first, req, sh, ops, ctx, res);
 }

@@ -30,6 +30,10 @@ struct portsel_probe_ops {
 	const struct portsel_busyset *known;
 };
 
+/* The module's (connect.c), named for select.c's direct calls of them. */
+bool portsel_try_reserved(void *ctx, u16 port);
+int portsel_try_port(void *ctx, u16 port);
+
 /* Everything one connect() brings to the choice; no global state read. */
 struct portsel_request {
 	enum portsel_policy policy;
