@@ -269,6 +269,43 @@ static void policy_desc(const enum portsel_policy *p, char *desc)
 KUNIT_ARRAY_PARAM(policy, select_policies, policy_desc);
 
 /*
+ * The hook draws only the random bits a policy's row says it reads: the
+ * same connects, once with a full random word and once with it cut to
+ * rnd_bits, must get the same ports, among busy ones that make the scans
+ * and the counters' increments differ from connect to connect.
+ */
+static void policy_reads_only_its_random_bits(struct kunit *test)
+{
+	enum portsel_policy policy = *(const enum portsel_policy *)
+				     test->param_value;
+	u8 bits = portsel_policies[policy].rnd_bits;
+	u32 mask = bits >= 32 ? U32_MAX : BIT(bits) - 1;
+	struct select_env *full = env_new(test, policy, 40000, 40099, false);
+	struct select_env *cut = env_new(test, policy, 40000, 40099, false);
+	struct portsel_result rf, rc;
+	int ef, ec;
+	u32 i, rnd;
+
+	KUNIT_ASSERT_TRUE(test, bits == 0 || bits == 8 || bits == 32);
+	set_ports(full->sim, 40000, 40099, 3);
+	set_ports(cut->sim, 40000, 40099, 3);
+	for (i = 0; i < 40; i++) {
+		rnd = prandom_u32_state(&full->rnd);
+		full->req.rnd = rnd;
+		cut->req.rnd = rnd & mask;
+		full->req.port_offset = env_port_offset(full);
+		cut->req.port_offset = env_port_offset(cut);
+		ef = portsel_choose(&full->req, &full->sh, &portsel_sim_ops,
+				    full->sim, &rf);
+		ec = portsel_choose(&cut->req, &cut->sh, &portsel_sim_ops,
+				    cut->sim, &rc);
+		KUNIT_ASSERT_EQ(test, ef, 0);
+		KUNIT_ASSERT_EQ(test, ec, 0);
+		KUNIT_ASSERT_EQ_MSG(test, rf.port, rc.port, "connect %u", i);
+	}
+}
+
+/*
  * Ports known busy in bulk (the hook fills that set from one walk of the
  * established hash) are probes that the loop answers without a call: the
  * same port and the same probes as asking about each, one call.
@@ -1171,6 +1208,7 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE(even_first_hands_out_preferred_parity_first),
 	KUNIT_CASE_PARAM(reserve_odd_stops_after_half, policy_gen_params),
 	KUNIT_CASE_PARAM(reserved_ports_are_never_tried, policy_gen_params),
+	KUNIT_CASE_PARAM(policy_reads_only_its_random_bits, policy_gen_params),
 	KUNIT_CASE_PARAM(known_busy_ports_are_probes_without_a_call,
 			 policy_gen_params),
 	KUNIT_CASE_PARAM(other_errors_stop_the_loop, fatal_gen_params),

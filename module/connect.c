@@ -143,6 +143,9 @@ static void portsel_try_met_busy(struct portsel_try *t)
 	struct portsel_busy_dest own;
 	struct portsel_busy_cache *c;
 
+	/* most connects meet no busy port: only the first one reads this */
+	if (!t->busy)
+		t->walk_after = portsel_busyset_walk_after(t->death_row->hashinfo);
 	if (++t->busy != t->walk_after)
 		return;
 	t->walked = true;
@@ -243,6 +246,19 @@ static void portsel_range_of(struct net *net, u16 sk_lo, u16 sk_hi,
 	portsel_range_narrow(r, sk_lo, sk_hi);
 }
 
+/* The random bits the policy reads, and no more. */
+static u32 portsel_draw(enum portsel_policy policy)
+{
+	switch (portsel_policies[policy].rnd_bits) {
+	case 0:
+		return 0;
+	case 8:
+		return get_random_u8();
+	default:
+		return get_random_u32();
+	}
+}
+
 /**
  * portsel_connect - choose and take a local port for a connecting socket
  * @death_row: as passed to __inet_hash_connect()
@@ -293,7 +309,6 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	sk_hi = inet->local_port_range.hi;
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
 	t.range = &req.range;
-	t.walk_after = portsel_busyset_walk_after(death_row->hashinfo);
 
 	req.reserve_odd = READ_ONCE(pn->reserve_odd);
 	req.no_parity = (sk_lo || sk_hi) &&
@@ -312,7 +327,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		portsel_busyset_view(&t.set, t.cache);
 	}
 	req.epoch = req.now / PORTSEL_RESALT_PERIOD;
-	req.rnd = get_random_u32();
+	req.rnd = portsel_draw(req.policy);
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);

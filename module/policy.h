@@ -36,10 +36,14 @@ typedef int (*portsel_choose_t)(const struct portsel_request *req,
  * A policy is a name and a function; "kernel" has none (the kernel's own
  * choice). The parser, available_policies, the statistics' rows, the
  * tracepoint and the scripts all take the names from this table.
+ * @rnd_bits is how many low bits of the request's random word the
+ * function reads (0, 8 or 32): the hook draws no more than that, since a
+ * draw is a good part of what a connect costs.
  */
 struct portsel_policy_ops {
 	const char *name;
 	portsel_choose_t choose;
+	u8 rnd_bits;
 };
 
 extern const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR];
