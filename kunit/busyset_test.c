@@ -55,8 +55,10 @@ static struct sock *busy_sock(struct kunit *test, u16 port, __be32 daddr,
 
 static void busy_hash(struct busy_env *env, struct sock *sk)
 {
-	hlist_nulls_add_head_rcu(&sk->sk_nulls_node,
-				 &env->hashinfo.ehash[sk->sk_num % CHAINS].chain);
+	struct inet_ehash_bucket *head;
+
+	head = &env->hashinfo.ehash[sk->sk_num % CHAINS];
+	hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &head->chain);
 }
 
 /* A socket hashed with @port towards the env's destination. */
@@ -148,10 +150,9 @@ static void walk_records_only_the_destinations_live_ports(struct kunit *test)
 	c = busy_walk(test, env);
 	KUNIT_EXPECT_TRUE(test, c->ready);
 	KUNIT_EXPECT_EQ(test, busy_count(c), 10);
+	/* and none other: those, not their neighbours out of the range */
 	for (port = LOW; port < LOW + 20; port += 2)
 		KUNIT_EXPECT_TRUE_MSG(test, busy_has(c, port), "port %u", port);
-	KUNIT_EXPECT_FALSE(test, busy_has(c, LOW - 1));
-	KUNIT_EXPECT_FALSE(test, busy_has(c, HIGH + 1));
 	busy_env_end(env, c);
 }
 
@@ -163,6 +164,7 @@ static void walk_leaves_the_sockets_references(struct kunit *test)
 	struct sock *sk = busy_peer(test, env, 40000);
 
 	c = busy_walk(test, env);
+	KUNIT_EXPECT_TRUE(test, busy_has(c, 40000));
 	KUNIT_EXPECT_EQ(test, refcount_read(&sk->sk_refcnt), 1);
 	KUNIT_EXPECT_EQ(test, refcount_read(&c->ref), 2);
 	busy_env_end(env, c);
@@ -213,7 +215,7 @@ static void release_clears_only_its_destinations_bit(struct kunit *test)
 
 	busy_peer(test, env, 40002);
 	c = busy_walk(test, env);
-	KUNIT_ASSERT_EQ(test, busy_count(c), 2);
+	KUNIT_EXPECT_EQ(test, busy_count(c), 2);
 
 	other = busy_sock(test, 40002, DADDR, htons(80), TCP_ESTABLISHED);
 	portsel_busy_released(&env->slot, &other->__sk_common, IPPROTO_TCP);
@@ -236,7 +238,7 @@ static void taken_adds_a_port_only_while_it_is_held(struct kunit *test)
 	struct busy_env *env = busy_env_new(test);
 	struct portsel_busy_cache *c = busy_walk(test, env);
 
-	KUNIT_ASSERT_EQ(test, busy_count(c), 0);
+	KUNIT_EXPECT_EQ(test, busy_count(c), 0);
 	env->me->sk_num = 40050;
 	busy_hash(env, env->me);
 	portsel_busy_taken(c, env->me);
@@ -261,6 +263,7 @@ static void taken_adds_a_port_only_while_it_is_held(struct kunit *test)
  * A destination compares whole: an IPv4 socket and an IPv6 one connected
  * to the v4-mapped address are one destination, as the kernel hashes them.
  */
+#if IS_ENABLED(CONFIG_IPV6)
 static void dest_of_a_v4_mapped_socket_is_the_v4_one(struct kunit *test)
 {
 	struct sock *v4 = busy_sock(test, 0, DADDR, DPORT, TCP_SYN_SENT);
@@ -280,6 +283,7 @@ static void dest_of_a_v4_mapped_socket_is_the_v4_one(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, b.v6);
 	KUNIT_EXPECT_NE(test, memcmp(&a, &b, sizeof(a)), 0);
 }
+#endif
 
 static struct kunit_case busyset_test_cases[] = {
 	KUNIT_CASE(walk_records_only_the_destinations_live_ports),
@@ -287,7 +291,9 @@ static struct kunit_case busyset_test_cases[] = {
 	KUNIT_CASE(get_serves_its_destination_while_young),
 	KUNIT_CASE(release_clears_only_its_destinations_bit),
 	KUNIT_CASE(taken_adds_a_port_only_while_it_is_held),
+#if IS_ENABLED(CONFIG_IPV6)
 	KUNIT_CASE(dest_of_a_v4_mapped_socket_is_the_v4_one),
+#endif
 	{}
 };
 

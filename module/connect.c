@@ -143,9 +143,10 @@ static void portsel_try_met_busy(struct portsel_try *t)
 	struct portsel_busy_dest own;
 	struct portsel_busy_cache *c;
 
-	/* most connects meet no busy port: only the first one reads this */
+	/* most connects meet no busy port: read at the first busy port */
 	if (!t->busy)
-		t->walk_after = portsel_busyset_walk_after(t->death_row->hashinfo);
+		t->walk_after =
+			portsel_busyset_walk_after(t->death_row->hashinfo);
 	if (++t->busy != t->walk_after)
 		return;
 	t->walked = true;

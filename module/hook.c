@@ -203,7 +203,8 @@ int portsel_hook_install(portsel_hash_connect_fn *new_func)
 	static_call_update(portsel_orig, (portsel_hash_connect_fn *)
 			   portsel_entry_past_ftrace(addr));
 #ifdef PORTSEL_BENCH
-	static_call_update(portsel_bench_entry, (portsel_hash_connect_fn *)addr);
+	static_call_update(portsel_bench_entry,
+			   (portsel_hash_connect_fn *)addr);
 #endif
 	static_call_update(portsel_new_func, new_func);
 
@@ -294,12 +295,12 @@ static void notrace portsel_release_thunk(unsigned long ip,
 	 * in every ftrace_regs, not only with FTRACE_OPS_FL_SAVE_REGS.
 	 */
 	struct pt_regs *regs = &fregs->regs;
+	void *arg0 = (void *)regs->di, *arg1 = (void *)regs->si;
 
 	if (ip == portsel_put_port_addr)
-		static_call(portsel_released_sock)((struct sock *)regs->di);
+		static_call(portsel_released_sock)(arg0);
 	else if (ip == portsel_tw_unhash_addr)
-		static_call(portsel_released_tw)((struct inet_timewait_sock *)regs->di,
-						 (struct inet_hashinfo *)regs->si);
+		static_call(portsel_released_tw)(arg0, arg1);
 }
 
 static struct ftrace_ops portsel_release_ops = {

@@ -25,19 +25,22 @@
 #endif
 
 /*
- * With IBT the function starts with ENDBR64, and an indirect call to a
- * place without one (past the ftrace site) faults.
+ * With IBT a function starts with ENDBR64 before its ftrace site. The
+ * hook's own calls are direct now, but the layout it enters past and the
+ * kprobe lookup's step over ENDBR64 have never been run: refuse rather
+ * than load an untested hook.
  */
 #ifdef CONFIG_X86_KERNEL_IBT
-#error "portsel: CONFIG_X86_KERNEL_IBT is set; the hook's indirect calls would fault"
+#error "portsel: CONFIG_X86_KERNEL_IBT is set; the hook is untested with IBT"
 #endif
 
 /*
- * kCFI checks the type hash in front of an indirect call's target: a call
- * past the ftrace site, or into a function found by name, fails it.
+ * kCFI checks the type hash in front of every indirect call's target. The
+ * calls into the kernel are direct static calls, but ftrace's calls of
+ * our callbacks and the core's fallback calls have never run under it.
  */
 #ifdef CONFIG_CFI_CLANG
-#error "portsel: CONFIG_CFI_CLANG is set; the hook's indirect calls would fail kCFI"
+#error "portsel: CONFIG_CFI_CLANG is set; the hook is untested with kCFI"
 #endif
 
 /* hook.h's portsel_hash_connect_fn: the prototype portsel calls and replaces. */

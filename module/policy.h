@@ -33,9 +33,10 @@ typedef int (*portsel_choose_t)(const struct portsel_request *req,
 				struct portsel_result *res);
 
 /*
- * A policy is a name and a function; "kernel" has none (the kernel's own
- * choice). The parser, available_policies, the statistics' rows, the
- * tracepoint and the scripts all take the names from this table.
+ * A policy is a name, a function and its need of random bits; "kernel"
+ * has no function (the kernel's own choice). The parser,
+ * available_policies, the statistics' rows, the tracepoint and the
+ * scripts all take the names from this table.
  * @rnd_bits is how many low bits of the request's random word the
  * function reads (0, 8 or 32): the hook draws no more than that, since a
  * draw is a good part of what a connect costs.

@@ -467,8 +467,10 @@ static int portsel_random_inc(const struct portsel_request *req,
 const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
 	[PORTSEL_KERNEL]		= { "kernel", NULL, 0 },
 	/* the increment's random 0..7 */
-	[PORTSEL_EVEN_FIRST]		= { "even-first", portsel_even_first, 8 },
-	[PORTSEL_SEQUENTIAL]		= { "sequential", portsel_sequential, 0 },
+	[PORTSEL_EVEN_FIRST]		= { "even-first", portsel_even_first,
+					    8 },
+	[PORTSEL_SEQUENTIAL]		= { "sequential", portsel_sequential,
+					    0 },
 	[PORTSEL_SEQUENTIAL_EVEN]	= { "sequential-even",
 					    portsel_sequential_even, 0 },
 	/* a start anywhere in up to 65,536 ports, without a visible bias */

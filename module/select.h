@@ -47,7 +47,7 @@ struct portsel_request {
 	u64 port_offset;
 	const siphash_key_t *key;
 	u32 epoch;		/* even-first's re-salt period number */
-	u32 rnd;		/* fresh random bits */
+	u32 rnd;		/* random: the policy's rnd_bits low bits */
 	unsigned long now;	/* jiffies */
 	unsigned long hold;	/* exhaustion hold in jiffies, 0 = off */
 };
