@@ -149,8 +149,8 @@ static void walk_records_only_the_destinations_live_ports(struct kunit *test)
 
 	c = busy_walk(test, env);
 	KUNIT_EXPECT_TRUE(test, c->ready);
+	/* the ten live ones of the destination, and no other port */
 	KUNIT_EXPECT_EQ(test, busy_count(c), 10);
-	/* and none other: those, not their neighbours out of the range */
 	for (port = LOW; port < LOW + 20; port += 2)
 		KUNIT_EXPECT_TRUE_MSG(test, busy_has(c, port), "port %u", port);
 	busy_env_end(env, c);

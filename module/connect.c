@@ -151,9 +151,12 @@ static void portsel_try_met_busy(struct portsel_try *t)
 		return;
 	t->walked = true;
 	/* a set the connect got is about its destination already */
-	d = t->cache ? &t->cache->dest : &own;
-	if (!t->cache)
+	if (t->cache) {
+		d = &t->cache->dest;
+	} else {
 		portsel_busy_dest_of(&own, &sk->__sk_common, sk->sk_protocol);
+		d = &own;
+	}
 	c = portsel_busy_walk(&portsel_net(net)->busy, d, net,
 			      t->death_row->hashinfo, sk, t->sdif,
 			      t->range->low, t->range->high, t->now);
