@@ -230,6 +230,64 @@ static void release_clears_only_its_destinations_bit(struct kunit *test)
 }
 
 /*
+ * The walk of a device-bound connect records unbound sockets (as the
+ * kernel's check does), and a socket may be bound to a device after it
+ * connected: a release clears its bit whatever device either names.
+ */
+static void release_clears_whatever_the_device(struct kunit *test)
+{
+	struct busy_env *env = busy_env_new(test);
+	struct portsel_busy_cache *c;
+	struct sock *unbound = busy_peer(test, env, 40000);
+	struct sock *later = busy_peer(test, env, 40002);
+
+	env->me->sk_bound_dev_if = 1;
+	portsel_busy_dest_of(&env->dest, &env->me->__sk_common, IPPROTO_TCP);
+	c = busy_walk(test, env);
+	KUNIT_EXPECT_EQ(test, busy_count(c), 2);
+
+	hlist_nulls_del_init_rcu(&unbound->sk_nulls_node);
+	portsel_busy_released(&env->slot, &unbound->__sk_common, IPPROTO_TCP);
+	KUNIT_EXPECT_FALSE(test, busy_has(c, 40000));
+
+	later->sk_bound_dev_if = 2;
+	hlist_nulls_del_init_rcu(&later->sk_nulls_node);
+	portsel_busy_released(&env->slot, &later->__sk_common, IPPROTO_TCP);
+	KUNIT_EXPECT_FALSE(test, busy_has(c, 40002));
+	busy_env_end(env, c);
+}
+
+/*
+ * Releases reach only the set in the netns' slot. One that another walk
+ * replaced there forgets every port, and takes none again: a connect
+ * still holding it asks the kernel rather than trust bits no release
+ * clears any more.
+ */
+static void replaced_set_forgets_every_port(struct kunit *test)
+{
+	struct busy_env *env = busy_env_new(test);
+	struct portsel_busy_cache *old, *c;
+
+	busy_peer(test, env, 40000);
+	busy_peer(test, env, 40002);
+	old = busy_walk(test, env);
+	KUNIT_EXPECT_EQ(test, busy_count(old), 2);
+
+	c = busy_walk(test, env);
+	KUNIT_EXPECT_EQ(test, busy_count(c), 2);
+	KUNIT_EXPECT_EQ(test, busy_count(old), 0);
+
+	env->me->sk_num = 40050;
+	busy_hash(env, env->me);
+	portsel_busy_taken(old, env->me);
+	KUNIT_EXPECT_EQ(test, busy_count(old), 0);
+	portsel_busy_taken(c, env->me);
+	KUNIT_EXPECT_TRUE(test, busy_has(c, 40050));
+	portsel_busy_put(old);
+	busy_env_end(env, c);
+}
+
+/*
  * The connect's own port joins the set while its socket holds it; a
  * socket already gone (released before the bit was set) leaves none.
  */
@@ -290,6 +348,8 @@ static struct kunit_case busyset_test_cases[] = {
 	KUNIT_CASE(walk_leaves_the_sockets_references),
 	KUNIT_CASE(get_serves_its_destination_while_young),
 	KUNIT_CASE(release_clears_only_its_destinations_bit),
+	KUNIT_CASE(release_clears_whatever_the_device),
+	KUNIT_CASE(replaced_set_forgets_every_port),
 	KUNIT_CASE(taken_adds_a_port_only_while_it_is_held),
 #if IS_ENABLED(CONFIG_IPV6)
 	KUNIT_CASE(dest_of_a_v4_mapped_socket_is_the_v4_one),

@@ -118,6 +118,41 @@ static void release_takes_over_another_keys_word(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, portsel_mem_hint(word, TAG + 1), 0);
 }
 
+/*
+ * The released slot ends a mark when it moved in the window from the jiffy
+ * before the mark's stamp up to now, which holds the jiffy its scan began
+ * even when that was 0 to 16 bits (stamped 1); and exactly so across the
+ * wrap of the 16-bit jiffies.
+ */
+static void freed_slot_counts_from_the_jiffy_before_the_mark(struct kunit *test)
+{
+	/* 65536 is jiffy 0 to 16 bits: recorded as 1 */
+	static const unsigned long starts[] = { 1000, 65530, 65536, 65537,
+						131071 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(starts); i++) {
+		unsigned long t = starts[i], now = t + 50;
+		u64 w = portsel_mem_word(TAG, 0, portsel_mem_stamp_of(t));
+		u16 slot;
+
+		portsel_mem_freed(&slot, t - 2);
+		KUNIT_EXPECT_FALSE(test, portsel_mem_freed_since(slot, w, now));
+		if ((u16)t) {
+			portsel_mem_freed(&slot, t - 1);
+			KUNIT_EXPECT_TRUE(test,
+					  portsel_mem_freed_since(slot, w, now));
+		}
+		portsel_mem_freed(&slot, t);
+		KUNIT_EXPECT_TRUE(test, portsel_mem_freed_since(slot, w, now));
+		portsel_mem_freed(&slot, now);
+		KUNIT_EXPECT_TRUE(test, portsel_mem_freed_since(slot, w, now));
+		/* long before: outside the window */
+		portsel_mem_freed(&slot, t - 30000);
+		KUNIT_EXPECT_FALSE(test, portsel_mem_freed_since(slot, w, now));
+	}
+}
+
 /* An update succeeds only on the value it was given, and tells the new one. */
 static void update_is_compare_and_exchange(struct kunit *test)
 {
@@ -146,6 +181,7 @@ static struct kunit_case memory_test_cases[] = {
 	KUNIT_CASE(other_release_keeps_the_mark),
 	KUNIT_CASE(release_takes_over_another_keys_word),
 	KUNIT_CASE(update_is_compare_and_exchange),
+	KUNIT_CASE(freed_slot_counts_from_the_jiffy_before_the_mark),
 	{}
 };
 

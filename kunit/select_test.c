@@ -29,6 +29,17 @@ static const siphash_key_t select_key = {
 #define T0	1000UL
 #define HOLD	100UL
 
+/*
+ * The clock a scan reads when it marks: the connect's own time, unless a
+ * test moves it during the scan. (One suite's cases run one at a time.)
+ */
+static unsigned long select_clock;
+
+static unsigned long select_clock_read(void)
+{
+	return select_clock;
+}
+
 /* One destination's connects, and everything they share. */
 struct select_env {
 	struct portsel_sim *sim;
@@ -36,6 +47,7 @@ struct select_env {
 	u32 hint;
 	u32 next;
 	unsigned long watch;
+	u16 freed_any;
 	struct portsel_shared sh;
 	struct portsel_tuple tuple;
 	struct portsel_request req;
@@ -58,6 +70,8 @@ static struct select_env *env_new(struct kunit *test,
 	/* releases watched, as once the netns has met a busy port */
 	env->watch = T0 + PORTSEL_RESALT_PERIOD;
 	env->sh.watch = &env->watch;
+	env->sh.freed_any = &env->freed_any;
+	env->sh.clock = select_clock_read;
 
 	/* 192.0.2.1 -> 198.51.100.7:443 in init_net */
 	portsel_tuple_v4(&env->tuple, 4026531840U, htonl(0xc0000201),
@@ -100,6 +114,7 @@ static int env_choose_with(struct select_env *env,
 {
 	env->req.rnd = prandom_u32_state(&env->rnd);
 	env->req.port_offset = env_port_offset(env);
+	select_clock = env->req.now;
 	return portsel_choose(&env->req, &env->sh, ops, env->sim, res);
 }
 
@@ -813,14 +828,24 @@ static void mark_spares_other_destinations_in_the_bucket(struct kunit *test)
 }
 
 /*
- * What the release hook does for a port of the env's key: the port is
- * free in the simulated space, then the key's word is told.
+ * What the release hook does for a port that a socket of @as's key gave
+ * back, at the env's time: the port is free in the simulated space, the
+ * destination's released slot moves, then the key's word is told.
  */
-static void env_release(struct select_env *env, u16 port)
+static void env_release_as(struct select_env *env,
+			   const struct select_env *as, u16 port)
 {
 	__clear_bit(port, env->sim->used);
-	portsel_mem_released(env_word(env), env_tag(env), port,
-			     portsel_port_preferred(&env->req.range, port));
+	portsel_mem_freed(portsel_perturb_freed(env->table,
+						env_port_offset(as)),
+			  env->req.now);
+	portsel_mem_released(env_word(as), env_tag(as), port,
+			     portsel_port_preferred(&as->req.range, port));
+}
+
+static void env_release(struct select_env *env, u16 port)
+{
+	env_release_as(env, env, port);
 }
 
 /*
@@ -1050,6 +1075,118 @@ static void unwatched_first_port_is_probed_again(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, env_full(env, T0));
 }
 
+/*
+ * A scan that starts while releases are watched, but with less of the
+ * watch left than its mark will live: the watch is made to cover the
+ * whole hold, so that a release before the mark expires is told.
+ */
+static void mark_is_watched_for_its_whole_hold(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+
+	env->watch = T0 + 10;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_ASSERT_TRUE(test, env_full(env, T0));
+	KUNIT_EXPECT_TRUE(test, portsel_watching(&env->watch, T0 + HOLD - 1));
+}
+
+/* The watch ran out during the scan: a release may have gone untold. */
+static void watch_runs_out(struct portsel_sim *sim, u16 port)
+{
+	struct select_env *env = sim->arg;
+
+	if (sim->tries == 10)
+		select_clock = env->watch;
+}
+
+static void no_mark_when_the_watch_ran_out_during_the_scan(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+
+	env->watch = T0 + 10;
+	env->sim->before_try = watch_runs_out;
+	env->sim->arg = env;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, res.probes, 50);
+	KUNIT_EXPECT_FALSE(test, env_full(env, T0));
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+}
+
+/*
+ * A port given back is free for every key of its destination: a release
+ * under a key that differs in any part (another range, device, protocol
+ * or reserve_odd) ends the mark, and the next connect finds the port.
+ */
+static void release_under_another_key_ends_the_mark(struct kunit *test)
+{
+	enum key_part k = *(const enum key_part *)test->param_value;
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct select_env *as = kunit_kzalloc(test, sizeof(*as), GFP_KERNEL);
+	struct portsel_result res;
+	u8 proto = IPPROTO_TCP;
+	int dev = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, as);
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_ASSERT_TRUE(test, env_full(env, T0));
+
+	*as = *env;
+	switch (k) {
+	case KEY_LOW:
+		as->req.range.low = 40040;
+		break;
+	case KEY_HIGH:
+		as->req.range.high = 40049;
+		break;
+	case KEY_PROTO:
+		proto = IPPROTO_DCCP;
+		break;
+	case KEY_DEV:
+		dev = 3;
+		break;
+	case KEY_RESERVE_ODD:
+		as->req.reserve_odd = false;
+		break;
+	}
+	env_key(as, proto, dev);
+	KUNIT_ASSERT_NE(test, env_tag(as), env_tag(env));
+
+	env->req.now = T0 + 1;
+	env_release_as(env, as, 40042);
+	env->req.now = T0 + 2;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, 40042);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+}
+
+/*
+ * A port that bind() held comes back: it is free for every destination,
+ * so the netns' slot ends every mark; a release of another destination
+ * ends none.
+ */
+static void bind_held_release_ends_every_mark(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, true, HOLD);
+	struct portsel_result res;
+
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	/* another destination's port: its own slot, the mark stands */
+	portsel_mem_freed(portsel_perturb_freed(env->table,
+						~env_port_offset(env)),
+			  T0 + 1);
+	env->req.now = T0 + 2;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
+
+	__clear_bit(40042, env->sim->used);
+	portsel_mem_freed(&env->freed_any, T0 + 3);
+	env->req.now = T0 + 4;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, 40042);
+}
+
 /* n connects, each port given back before the next: the ports in order. */
 static void env_churn(struct select_env *env, u16 *ports, u32 n,
 		      struct kunit *test)
@@ -1236,6 +1373,11 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE_PARAM(mark_keys_isolate, key_part_gen_params),
 	KUNIT_CASE(release_during_a_scan_prevents_the_mark),
 	KUNIT_CASE(unwatched_first_port_is_probed_again),
+	KUNIT_CASE(mark_is_watched_for_its_whole_hold),
+	KUNIT_CASE(no_mark_when_the_watch_ran_out_during_the_scan),
+	KUNIT_CASE_PARAM(release_under_another_key_ends_the_mark,
+			 key_part_gen_params),
+	KUNIT_CASE(bind_held_release_ends_every_mark),
 	KUNIT_CASE(sequential_even_gives_every_other_port),
 	KUNIT_CASE(sequential_even_falls_back_to_the_other_parity),
 	KUNIT_CASE(random_pick_spreads_its_tries),

@@ -30,6 +30,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <net/inet_hashtables.h>
 #include <net/inet6_hashtables.h>
 #include <net/sock.h>
@@ -98,9 +99,15 @@ static int portsel_walk_after_set(const char *val,
 	return 0;
 }
 
+/* The value is read on the connect path without a lock: read it once. */
+static int portsel_walk_after_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%u\n", READ_ONCE(*(unsigned int *)kp->arg));
+}
+
 static const struct kernel_param_ops portsel_walk_after_ops = {
 	.set = portsel_walk_after_set,
-	.get = param_get_uint,
+	.get = portsel_walk_after_get,
 };
 
 module_param_cb(busy_walk_after, &portsel_walk_after_ops, &busy_walk_after,
@@ -152,10 +159,13 @@ static bool portsel_busy_hold(struct portsel_busy_cache *c,
 			      const struct sock *s, u16 port)
 {
 	set_bit(port - c->low, c->map);
-	/* the bit before the socket: pairs with the release path's smp_mb() */
+	/*
+	 * the bit before the socket: pairs with the release path's smp_mb();
+	 * and before @dead, with portsel_busy_kill()'s
+	 */
 	smp_mb__after_atomic();
 	if (!hlist_unhashed_lockless(&s->sk_node) &&
-	    READ_ONCE(s->sk_num) == port)
+	    READ_ONCE(s->sk_num) == port && !READ_ONCE(c->dead))
 		return true;
 	clear_bit(port - c->low, c->map);
 	return false;
@@ -193,7 +203,8 @@ static __always_inline void portsel_busy_chain(struct portsel_busy_cache *c,
 		if (!refcount_inc_not_zero(&s->sk_refcnt))
 			continue;
 		if (!sk_fullsock(s) ||
-		    (s->sk_userlocks & SOCK_BINDPORT_LOCK) ||
+		    /* its owner may rewrite the buffer locks beside it */
+		    data_race(s->sk_userlocks & SOCK_BINDPORT_LOCK) ||
 		    !portsel_dest_match(d, s, lport) ||
 		    inet_is_local_reserved_port(d->net, lport))
 			goto put;
@@ -213,15 +224,37 @@ put:
 void portsel_busy_put(struct portsel_busy_cache *c)
 {
 	if (c && refcount_dec_and_test(&c->ref))
-		kfree_rcu(c, rcu);
+		kvfree_rcu(c, rcu);
+}
+
+/*
+ * @c left the slot: no release clears its bits from now on. Clear them
+ * all, and keep any from being set again: portsel_busy_hold() sets its
+ * bit, then (full barrier) reads @dead; here @dead is set, then (full
+ * barrier) every bit cleared. One of the two sees the other.
+ */
+static void portsel_busy_kill(struct portsel_busy_cache *c)
+{
+	unsigned int i;
+
+	WRITE_ONCE(c->dead, true);
+	/* @dead before the bits: see portsel_busy_hold() */
+	smp_mb();
+	for (i = 0; i < BITS_TO_LONGS(c->high - c->low + 1); i++)
+		WRITE_ONCE(c->map[i], 0);
 }
 
 /* Put @c in @slot (NULL empties it) and drop the one it held. */
 static void portsel_busy_publish(struct portsel_busy_cache __rcu **slot,
 				 struct portsel_busy_cache *c)
 {
+	struct portsel_busy_cache *old;
+
 	/* fully ordered: @c's fields before it is seen, and see the walk */
-	portsel_busy_put(unrcu_pointer(xchg(slot, RCU_INITIALIZER(c))));
+	old = unrcu_pointer(xchg(slot, RCU_INITIALIZER(c)));
+	if (old)
+		portsel_busy_kill(old);
+	portsel_busy_put(old);
 }
 
 /**
@@ -321,8 +354,14 @@ portsel_busy_walk(struct portsel_busy_cache __rcu **slot,
 		m.cookie = cookie;
 	}
 
-	c = kzalloc(struct_size(c, map, BITS_TO_LONGS(high - low + 1)),
-		    GFP_KERNEL | __GFP_NOWARN);
+	/*
+	 * Up to 8 KiB for a whole 16-bit range: kvzalloc() may fall back to
+	 * vmalloc for GFP_KERNEL sockets, and honours a socket that asks
+	 * for less (GFP_NOFS, GFP_NOIO). Without memory the connect goes on
+	 * as if no set were kept.
+	 */
+	c = kvzalloc(struct_size(c, map, BITS_TO_LONGS(high - low + 1)),
+		     sk->sk_allocation | __GFP_NOWARN);
 	if (!c)
 		return NULL;
 	/* one reference for the slot, one for the caller */
@@ -374,6 +413,12 @@ void portsel_busy_taken(struct portsel_busy_cache *c, struct sock *sk)
  * Called after a full barrier that follows the socket's unhashing, and
  * followed by one: see portsel_busy_hold(). A TIME_WAIT socket's port
  * was never in a set, but clearing a bit is never wrong.
+ *
+ * The bound device is not compared: the walk of a device-bound connect
+ * records unbound sockets too (as check_established() matches them), and
+ * a socket may be bound to a device after it connected. A release must
+ * never be stricter than the walk; clearing the bit of a port that a
+ * socket of another device still holds only costs a call to the kernel.
  */
 void portsel_busy_released(struct portsel_busy_cache __rcu **slot,
 			   const struct sock_common *skc, u8 proto)
@@ -387,6 +432,8 @@ void portsel_busy_released(struct portsel_busy_cache __rcu **slot,
 	portsel_busy_dest_of(&d, skc, proto);
 	rcu_read_lock();
 	c = rcu_dereference(*slot);
+	if (c)
+		d.bound_dev_if = c->dest.bound_dev_if;
 	if (c && port >= c->low && port <= c->high &&
 	    !memcmp(&c->dest, &d, sizeof(d))) {
 		clear_bit(port - c->low, c->map);

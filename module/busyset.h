@@ -39,12 +39,15 @@ struct portsel_busy_dest {
  * netns, in struct portsel_net. Once @ready, bits are only ever cleared,
  * by the release of their port, so every bit set stands for a port that a
  * live socket holds now; a port taken since may be missing, and is then
- * asked of the kernel. Freed by RCU once the netns and every connect using
- * it have dropped their reference.
+ * asked of the kernel. Releases reach only the set in the netns' slot: one
+ * replaced there is @dead, its bits all cleared, so that a connect still
+ * holding it asks the kernel about every port. Freed by RCU once the netns
+ * and every connect using it have dropped their reference.
  */
 struct portsel_busy_cache {
 	refcount_t ref;
 	bool ready;			/* the walk is done */
+	bool dead;			/* out of the slot: releases go elsewhere */
 	unsigned long born;		/* jiffies of the walk */
 	struct portsel_busy_dest dest;
 	struct rcu_head rcu;

@@ -250,6 +250,12 @@ static void portsel_range_of(struct net *net, u16 sk_lo, u16 sk_hi,
 	portsel_range_narrow(r, sk_lo, sk_hi);
 }
 
+/* The clock of even-first's memory. */
+static unsigned long portsel_jiffies(void)
+{
+	return jiffies;
+}
+
 /* The random bits the policy reads, and no more. */
 static u32 portsel_draw(enum portsel_policy policy)
 {
@@ -294,6 +300,8 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		.hint = &pn->hint,
 		.next = &pn->next,
 		.watch = &pn->watch,
+		.freed_any = &pn->freed_any,
+		.clock = portsel_jiffies,
 	};
 	struct portsel_probe_ops ops = {
 		.reserved = portsel_try_reserved,
@@ -400,47 +408,67 @@ static u64 portsel_port_offset_of(const struct sock_common *skc)
 }
 
 /*
- * A port given back (a socket's, or a dying TIME_WAIT socket's): tell its
- * key's memory word. Costs one read of the netns' watch unless a scan of
- * the netns met a busy port in the last epoch. A TIME_WAIT socket no
- * longer knows its IP_LOCAL_PORT_RANGE: its release is told to the key of
- * the netns range, and a narrower socket's mark waits for its hold.
+ * A port given back (a socket's, or a dying TIME_WAIT socket's): tell
+ * even-first's memory. Costs one read of the netns' watch unless a scan
+ * of the netns met a busy port lately (or a mark may still live). The
+ * port is free for every socket of its destination, whatever their key:
+ * its destination's released slot moves, and the netns' one too when
+ * bind() held the port, which frees it for every destination. Then its
+ * own key's word takes it as a hint. A TIME_WAIT socket no longer knows
+ * its IP_LOCAL_PORT_RANGE: its hint goes to the key of the netns range.
  */
 static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 			     const struct sock_common *skc, u8 proto,
-			     u16 sk_lo, u16 sk_hi)
+			     u16 sk_lo, u16 sk_hi, bool bind_held)
 {
 	struct portsel_net *pn = portsel_net(net);
 	struct portsel_tuple tuple;
 	struct portsel_range r;
 	unsigned long now;
 	u16 port = skc->skc_num;
+	u64 offset, hash;
 	int lo, hi;
-	u64 hash;
 
 	/*
-	 * Pairs with portsel_watch() and with the busy set's walk: the port
-	 * is unhashed before this.
+	 * Pairs with portsel_watch_until() and with the busy set's walk:
+	 * the port is unhashed before this.
 	 */
 	smp_mb();
 	portsel_busy_released(&pn->busy, skc, proto);
 	now = jiffies;
 	if (!portsel_watching(&pn->watch, now))
 		return;
+	if (portsel_still_hashed(net, hashinfo, skc))
+		return;
+
+	offset = portsel_port_offset_of(skc);
+	portsel_mem_freed(portsel_perturb_freed(&portsel_table, offset), now);
+	if (bind_held)
+		portsel_mem_freed(&pn->freed_any, now);
 
 	portsel_range_of(net, sk_lo, sk_hi, &r, &lo, &hi);
 	if (port < r.low || port > r.high)
 		return;
-	if (portsel_still_hashed(net, hashinfo, skc))
-		return;
-
 	portsel_tuple_of(&tuple, skc, net, proto, &r,
 			 READ_ONCE(pn->reserve_odd));
-	hash = portsel_ef_hash(portsel_port_offset_of(skc), &tuple,
-			       now / PORTSEL_RESALT_PERIOD, &portsel_key);
+	hash = portsel_ef_hash(offset, &tuple, now / PORTSEL_RESALT_PERIOD,
+			       &portsel_key);
 	portsel_mem_released(&portsel_table.mem[portsel_perturb_index(&portsel_table, hash)],
 			     portsel_hash_offset(hash), port,
 			     portsel_port_preferred(&r, port));
+}
+
+/*
+ * Did bind() take the port (the kernel made its bucket for a bind(), or
+ * a bind() joined it)? connect() made it otherwise, and only the 4-tuple
+ * held it. Read without the bucket's lock: the bucket lives while the
+ * socket is in it, and a bind() joining meanwhile is the race any
+ * release has with a later take.
+ */
+static bool portsel_bind_held(const struct inet_bind_bucket *tb)
+{
+	return tb && (READ_ONCE(tb->fastreuse) >= 0 ||
+		      READ_ONCE(tb->fastreuseport) >= 0);
 }
 
 /**
@@ -453,7 +481,8 @@ void portsel_connect_released_sock(struct sock *sk)
 
 	portsel_released(sock_net(sk), tcp_or_dccp_get_hashinfo(sk),
 			 &sk->__sk_common, sk->sk_protocol,
-			 inet->local_port_range.lo, inet->local_port_range.hi);
+			 inet->local_port_range.lo, inet->local_port_range.hi,
+			 portsel_bind_held(inet_csk(sk)->icsk_bind_hash));
 }
 
 /**
@@ -468,5 +497,6 @@ void portsel_connect_released_tw(struct inet_timewait_sock *tw,
 	u8 proto = hashinfo == net->ipv4.tcp_death_row.hashinfo ?
 		   IPPROTO_TCP : IPPROTO_DCCP;
 
-	portsel_released(net, hashinfo, &tw->__tw_common, proto, 0, 0);
+	portsel_released(net, hashinfo, &tw->__tw_common, proto, 0, 0,
+			 portsel_bind_held(tw->tw_tb));
 }

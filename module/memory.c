@@ -26,6 +26,27 @@ bool portsel_mem_full(u64 w, u32 tag, unsigned long now, unsigned long hold)
 	return (u16)((u16)now - stamp) < hold;
 }
 
+/**
+ * portsel_mem_freed_since - was a port given back since the word's mark?
+ * @freed: a slot of the released table (memory.h), as read
+ * @w: a word that portsel_mem_full() found marked
+ * @now: jiffies
+ *
+ * The mark's scan began at its stamp; a release in that very jiffy, or
+ * in the one before (a stamp of jiffy 0 is recorded as 1), may have come
+ * after it and counts. The window is younger than the hold, so that
+ * 16-bit arithmetic is exact for every release inside it; an older slot
+ * value that aliases into it only costs a scan.
+ *
+ * Return: true if the slot moved inside the window.
+ */
+bool portsel_mem_freed_since(u16 freed, u64 w, unsigned long now)
+{
+	u16 age = (u16)now - portsel_mem_stamp(w);
+
+	return (u16)((u16)now - freed) <= age + 1;
+}
+
 /* The port of the key released last, or 0. */
 u16 portsel_mem_hint(u64 w, u32 tag)
 {

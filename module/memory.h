@@ -27,6 +27,18 @@
  * is no longer full. A mark never outlives its epoch (the tag changes with
  * the salt), which bounds a stamp's age to the re-salt period: 16 bits of
  * jiffies are exact for it.
+ *
+ * A word is about one key, but a port given back is free for every key
+ * that covers it: a socket of the same destination with another range,
+ * another bound device or the other family (v4-mapped), or any socket at
+ * all once a port that bind() held comes back. Beside the words, a table
+ * of u16 jiffies, one slot per hash of the kernel's port_offset (the
+ * addresses and remote port alone: every key of a destination shares
+ * it), records when a port of that destination was last given back, and
+ * one per netns slot when a bind()-held port was. A mark stands only
+ * while neither moved since its scan began. Slots shared by two
+ * destinations, or stale ones that alias into a mark's window, only ever
+ * end a mark early: that connect scans once more.
  */
 
 /* The kernel re-salts its port hash every 10 s; even-first does the same. */
@@ -79,7 +91,14 @@ static inline bool portsel_mem_update(u64 *word, u64 *old, u64 new)
 }
 
 bool portsel_mem_full(u64 w, u32 tag, unsigned long now, unsigned long hold);
+bool portsel_mem_freed_since(u16 freed, u64 w, unsigned long now);
 u16 portsel_mem_hint(u64 w, u32 tag);
 void portsel_mem_released(u64 *word, u32 tag, u16 port, bool preferred);
+
+/* A port of the slot's destinations (or of the netns) was given back. */
+static inline void portsel_mem_freed(u16 *slot, unsigned long now)
+{
+	WRITE_ONCE(*slot, (u16)now);
+}
 
 #endif /* _PORTSEL_MEMORY_H */

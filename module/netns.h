@@ -33,6 +33,8 @@ struct portsel_net {
 	unsigned int socket_range_parity; /* 0: as Linux 6.8, see README */
 	/* releases watched until (jiffies); written at most twice an epoch */
 	unsigned long watch;
+	/* (u16)jiffies when a port bind() held came back (memory.h) */
+	u16 freed_any;
 	/* the busy set kept for connects to one destination, or NULL */
 	struct portsel_busy_cache __rcu *busy;
 	struct portsel_cpu_stats __percpu *stats;

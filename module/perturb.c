@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The perturbation table, and the exhaustion memory's words beside it.
+ * The perturbation table, and the exhaustion memory's words and slots
+ * beside it.
  */
 
 #include <linux/errno.h>
@@ -34,9 +35,15 @@ int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift)
 	t->mem = kvcalloc(n, sizeof(*t->mem), GFP_KERNEL);
 	if (!t->mem)
 		goto err_free_count;
+	t->freed = kvcalloc(n, sizeof(*t->freed), GFP_KERNEL);
+	if (!t->freed)
+		goto err_free_mem;
 	t->mask = n - 1;
 	return 0;
 
+err_free_mem:
+	kvfree(t->mem);
+	t->mem = NULL;
 err_free_count:
 	kvfree(t->count);
 	t->count = NULL;
@@ -45,6 +52,8 @@ err_free_count:
 
 void portsel_perturb_free(struct portsel_perturb *t)
 {
+	kvfree(t->freed);
+	t->freed = NULL;
 	kvfree(t->mem);
 	kvfree(t->count);
 	t->mem = NULL;

@@ -10,14 +10,17 @@
 
 /*
  * RFC 6056 Algorithm 4's table of counters, one per hash bucket, and beside
- * it even-first's exhaustion memory, one word per bucket (memory.h). Both
- * are read and written without locks: a lost counter update costs a little
- * spread, never a wrong port; the memory's words change only by cmpxchg.
+ * it even-first's exhaustion memory, one word per bucket, and as many
+ * slots of when a destination last gave a port back (memory.h). All are
+ * read and written without locks: a lost counter update costs a little
+ * spread, never a wrong port; the memory's words change only by cmpxchg,
+ * its slots only by a whole store.
  */
 struct portsel_perturb {
 	u32 mask;
 	u32 *count;
 	u64 *mem;
+	u16 *freed;
 };
 
 int portsel_perturb_init(struct portsel_perturb *t, unsigned int shift);
@@ -27,6 +30,17 @@ static inline u32 portsel_perturb_index(const struct portsel_perturb *t,
 					u64 hash)
 {
 	return (u32)hash & t->mask;
+}
+
+/*
+ * The released slot of a destination: the kernel's port_offset hashes its
+ * addresses and remote port, and nothing of the range, device or family
+ * that tell its keys apart. Its high half, as the kernel's start does.
+ */
+static inline u16 *portsel_perturb_freed(const struct portsel_perturb *t,
+					 u64 port_offset)
+{
+	return &t->freed[(u32)(port_offset >> 32) & t->mask];
 }
 
 u32 portsel_perturb_increment(u32 skipped, u32 rnd, u32 step);

@@ -3,6 +3,7 @@
  * The selection loop, and each policy's use of it.
  */
 
+#include <linux/atomic.h>
 #include <linux/errno.h>
 #include <linux/indirect_call_wrapper.h>
 #include <linux/jiffies.h>
@@ -93,20 +94,44 @@ bool portsel_watching(const unsigned long *watch, unsigned long now)
 }
 
 /*
- * Start watching releases: from here on, each release of a port in the
- * netns rewrites its key's memory word, for a whole epoch (the longest a
- * word means anything). Written at most once per half epoch, so the
- * netns' line stays read-mostly. The barrier pairs with the one in the
- * release path, after the port is unhashed and before the watch is read:
- * either the release sees the watch and rewrites the word, or every probe
- * made after this sees its port free.
+ * Make sure releases are watched until @until at least, and return until
+ * when they are now. The watch only ever moves forward (a connect that
+ * saw it in force at some time knows it was in force ever since), and is
+ * written at most about twice an epoch. Fully ordered: the watch before
+ * the probes or the mark that follow, against the release path's barrier
+ * after the port is unhashed and before the watch is read. Either the
+ * release sees the watch and tells the memory, or what comes after this
+ * sees its port free.
  */
-static void portsel_watch(unsigned long *watch, unsigned long now)
+static unsigned long portsel_watch_until(unsigned long *watch,
+					 unsigned long until)
 {
-	if (time_before(READ_ONCE(*watch), now + PORTSEL_RESALT_PERIOD / 2))
-		WRITE_ONCE(*watch, now + PORTSEL_RESALT_PERIOD);
-	/* the watch before our probes; see the release path's barrier */
+	unsigned long w = READ_ONCE(*watch);
+
+	do {
+		if (!time_before(w, until))
+			break;
+	} while (!try_cmpxchg(watch, &w, until));
+	/* the watch before what we do next; see the release path */
 	smp_mb();
+	return time_before(w, until) ? until : w;
+}
+
+/*
+ * Start watching releases at a scan's first busy port: from here on, each
+ * release of a port in the netns tells even-first's memory, for an epoch.
+ * Renewed once less than half of it is left.
+ */
+static unsigned long portsel_watch(unsigned long *watch, unsigned long now)
+{
+	unsigned long w = READ_ONCE(*watch);
+
+	if (!time_before(w, now + PORTSEL_RESALT_PERIOD / 2)) {
+		/* the watch before our probes, as in portsel_watch_until() */
+		smp_mb();
+		return w;
+	}
+	return portsel_watch_until(watch, now + PORTSEL_RESALT_PERIOD);
 }
 
 /*
@@ -129,6 +154,7 @@ struct portsel_ef {
 	u32 tag;
 	bool markable;		/* no release since @seen was read */
 	bool watched;		/* releases are watched for our probes */
+	unsigned long until;	/* ... and have been, up to then at least */
 	bool full;		/* the preferred parity was found busy */
 	u16 unwatched;		/* the busy port probed before they were */
 	u16 tried;		/* the hint, once tried */
@@ -152,7 +178,7 @@ static int portsel_ef_try(struct portsel_ef *ef,
 		 * mark, so releases must be seen. This port was probed before
 		 * they were, and is probed again before marking.
 		 */
-		portsel_watch(sh->watch, req->now);
+		ef->until = portsel_watch(sh->watch, req->now);
 		ef->watched = true;
 		ef->unwatched = port;
 	}
@@ -205,14 +231,24 @@ static int portsel_ef_preferred_busy(struct portsel_ef *ef,
 
 /*
  * Mark the key full, unless a release rewrote the word since it was read.
- * The hint of a port of the other parity stays.
+ * The hint of a port of the other parity stays. The mark lives up to the
+ * hold: releases are watched that long first, so that a release before
+ * the mark expires always ends it. And a mark needs every probe of the
+ * scan watched: if the watch ran out during the scan (a long one), a
+ * release may have gone untold, and the key is not marked. The clock is
+ * read after the watch is extended: a release that read the old watch
+ * as expired did so before this read, which then sees it expired too.
  */
 static void portsel_ef_mark(struct portsel_ef *ef,
-			    const struct portsel_request *req)
+			    const struct portsel_request *req,
+			    struct portsel_shared *sh)
 {
 	u64 mark;
 
 	if (!ef->full || !ef->markable)
+		return;
+	portsel_watch_until(sh->watch, req->now + req->hold);
+	if (!time_before(sh->clock(), ef->until))
 		return;
 	mark = portsel_mem_word(ef->tag, portsel_mem_hint(ef->seen, ef->tag),
 				portsel_mem_stamp_of(req->now));
@@ -234,6 +270,21 @@ static void portsel_ef_taken(struct portsel_ef *ef,
 		w = portsel_mem_word(ef->tag, portsel_mem_hint_port(w), 0);
 	if (w != ef->seen)
 		portsel_mem_update(ef->word, &ef->seen, w);
+}
+
+/*
+ * A mark of the key's word ends as soon as any port of its destination
+ * comes back, under whichever key (another range, device or family), or
+ * any port that bind() held in the netns: memory.h.
+ */
+static bool portsel_ef_freed_since(const struct portsel_request *req,
+				   const struct portsel_shared *sh, u64 w)
+{
+	u16 dest = READ_ONCE(*portsel_perturb_freed(sh->table,
+						     req->port_offset));
+
+	return portsel_mem_freed_since(dest, w, req->now) ||
+	       portsel_mem_freed_since(READ_ONCE(*sh->freed_any), w, req->now);
 }
 
 /*
@@ -278,8 +329,10 @@ static int portsel_even_first(const struct portsel_request *req,
 		ef.word = &t->mem[idx];
 		ef.seen = portsel_mem_read(ef.word);
 		ef.markable = true;
-		ef.watched = portsel_watching(sh->watch, req->now);
-		full = portsel_mem_full(ef.seen, ef.tag, req->now, req->hold);
+		ef.until = READ_ONCE(*sh->watch);
+		ef.watched = time_before(req->now, ef.until);
+		full = portsel_mem_full(ef.seen, ef.tag, req->now, req->hold) &&
+		       !portsel_ef_freed_since(req, sh, ef.seen);
 		hint = portsel_mem_hint(ef.seen, ef.tag);
 	}
 	res->skipped_scan = full;
@@ -327,7 +380,7 @@ out:
 	/* a fatal error leaves the table as it was */
 	if (err && err != -EADDRNOTAVAIL)
 		return err;
-	portsel_ef_mark(&ef, req);
+	portsel_ef_mark(&ef, req, sh);
 	if (!err) {
 		portsel_ef_taken(&ef, req, res->port);
 		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd, 2);

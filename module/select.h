@@ -54,15 +54,18 @@ struct portsel_request {
 
 /*
  * State shared between connects: the table, the netns' counters (hint:
- * sequential and sequential-even; next: random-inc), and until when
- * (jiffies) the netns' port releases are watched for even-first's memory
- * (see portsel_watch()).
+ * sequential and sequential-even; next: random-inc), until when (jiffies)
+ * the netns' port releases are watched for even-first's memory (see
+ * portsel_watch()), the netns' released slot for ports bind() held
+ * (memory.h), and the clock.
  */
 struct portsel_shared {
 	struct portsel_perturb *table;
 	u32 *hint;
 	u32 *next;
 	unsigned long *watch;
+	u16 *freed_any;
+	unsigned long (*clock)(void);	/* jiffies, read again at a mark */
 };
 
 struct portsel_result {

@@ -210,6 +210,7 @@ struct sock_opts {
 	uint32_t range;		/* IP_LOCAL_PORT_RANGE, 0 = none */
 	struct sockaddr_storage src;
 	socklen_t srclen;	/* 0 = no source address */
+	const char *dev;	/* SO_BINDTODEVICE, NULL = none */
 };
 
 /* What an option of a subcommand sets. */
@@ -288,6 +289,9 @@ static int client_socket(int family, int type, const struct sock_opts *o)
 		return -errno;
 	if (o->range && setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
 				   &o->range, sizeof(o->range)))
+		goto err;
+	if (o->dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->dev,
+				 strlen(o->dev)))
 		goto err;
 	if (o->srclen) {
 		/* the port is still chosen by connect(), not by bind() */
@@ -511,6 +515,7 @@ static int cmd_fill(int argc, char **argv)
 		{ 'e', OPT_NUM, &every, 1 << 24, "count" },
 		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
 		{ .name = 's', .kind = OPT_SRC, .to = &o },
+		{ .name = 'b', .kind = OPT_STR, .to = &o.dev },
 		{ .name = 'l', .kind = OPT_FLAG, .to = &lat },
 		{ .name = 'q', .kind = OPT_FLAG, .to = &quiet },
 		{ .name = 'x', .kind = OPT_STR, .to = &exec_cmd },
@@ -1084,12 +1089,13 @@ static const struct {
 	  "\tuntil its peer closes (-c: close at once); -d: go to the\n"
 	  "\tbackground once listening and print the pid; -D: DCCP" },
 	{ "fill", cmd_fill,
-	  "[-n N] [-r LO-HI] [-s SRC] [-l] [-q] [-D] [-F] [-x CMD [-e N]]\n"
-	  "\tADDR:PORT\n"
+	  "[-n N] [-r LO-HI] [-s SRC] [-b DEV] [-l] [-q] [-D] [-F]\n"
+	  "\t[-x CMD [-e N]] ADDR:PORT\n"
 	  "\tconnect N times (0/default: until one fails), holding every\n"
 	  "\tsocket; print each local port (-l: and the connect() time in\n"
 	  "\tns), then '# fill ok=N err=ERRNO|none'; -r: IP_LOCAL_PORT_RANGE;\n"
-	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -q: summary only;\n"
+	  "\t-s: source address (IP_BIND_ADDRESS_NO_PORT); -b: bind each\n"
+	  "\tsocket to device DEV (SO_BINDTODEVICE); -q: summary only;\n"
 	  "\t-x: run CMD with sh while the sockets are held (-e: also after\n"
 	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD;\n"
 	  "\t-D: DCCP; -F: close with a FIN at the end (TIME_WAIT), not a RST" },
