@@ -189,7 +189,12 @@ static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
  * pin outside the new range and scan all of it on every later try: each
  * call checks first, and the caller lets the kernel choose once instead.
  * A port found taken is busy in any range; the caller checks the range
- * once more before it reports that every port was.
+ * once more before it reports that every port was. A write of the range
+ * between this check and the kernel's own read of it, a few hundred
+ * instructions later, is not seen: for that call the kernel scans the new
+ * range its own way (neither the socket's range nor reserve_odd apply),
+ * and the connect reports the port it got. Closing the window would take
+ * the kernel's lock of the range, which its readers do not take either.
  */
 int portsel_try_port(void *arg, u16 port)
 {
@@ -438,7 +443,15 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 	now = jiffies;
 	if (!portsel_watching(&pn->watch, now))
 		return;
-	if (portsel_still_hashed(net, hashinfo, skc))
+	/*
+	 * On PREEMPT_RT this callback (preemption off) must not drop the
+	 * lookup's reference: a last put frees the socket through locks
+	 * that sleep there. The check only spares a hint of a port that a
+	 * TIME_WAIT socket took over and a mark ended early; RT goes
+	 * without it, which costs a probe, never a port.
+	 */
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) &&
+	    portsel_still_hashed(net, hashinfo, skc))
 		return;
 
 	offset = portsel_port_offset_of(skc);

@@ -19,6 +19,7 @@
 #include <linux/srcu.h>
 #include <linux/static_call.h>
 #include <linux/uaccess.h>
+#include <net/inet_hashtables.h>
 
 #include "hook.h"
 #include "hook_abi.h"
@@ -324,11 +325,15 @@ int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 	static const char *const names[] = {
 		"inet_put_port", "inet_twsk_bind_unhash",
 	};
-	unsigned long addr[ARRAY_SIZE(names)];
+	/* exported: its address needs no lookup */
+	unsigned long addr[ARRAY_SIZE(names)] = {
+		(unsigned long)inet_put_port,
+	};
 	int i, err;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		addr[i] = portsel_lookup(names[i]);
+		if (!addr[i])
+			addr[i] = portsel_lookup(names[i]);
 		if (IS_ERR_VALUE(addr[i])) {
 			err = addr[i];
 			pr_err("cannot resolve %s: %d\n", names[i], err);

@@ -399,6 +399,15 @@ case_reserve_odd() {
 		esac
 	done
 
+	# a socket range with an odd low end inside the even-low netns
+	# range: its preferred parity is odd (the netns' bind(0) parity),
+	# and reserve_odd keeps it there, as the README says
+	set_range 32768 60999
+	R_LO=40001 R_HI=40010
+	fill -r 40001-40010
+	check_exhaust "socket range 40001-40010" 5
+	expect "socket range 40001-40010: even ports" "$A_other" 0
+
 	# off again: the other parity is used once more
 	pset reserve_odd 0
 	fill_exhaust "40000-40010 reserve_odd=0" 40000 40010 11
