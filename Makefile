@@ -8,15 +8,24 @@ KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/bu
 MODULE := portsel.ko
 
 .PHONY: all module module-w1 clean check vmtest debugtest kunit compare bench \
-	style sparse shellcheck report-test deps
+	style sparse shellcheck report-test deps targets
 
 all: module
 
 deps:
 	@scripts/deps.sh
 
+# TARGET=NAME (a row of scripts/targets; make targets lists them) builds
+# for that target's kernel into the cache instead and says where.
 module:
+ifdef TARGET
+	@scripts/targets.sh build '$(TARGET)'
+else
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+endif
+
+targets:
+	@scripts/targets.sh list
 
 # The module built with W=1; any compiler warning fails.
 module-w1:
@@ -29,13 +38,15 @@ clean:
 check:
 	@scripts/check.sh
 
-# The Debian 12 kernel flavour make vmtest builds portsel for (in a
-# scratch copy: ./portsel.ko is left alone) and boots: amd64,
-# cloud-amd64 or rt-amd64. Its image and headers are installed if needed.
+# The target make vmtest builds portsel for (in a scratch copy:
+# ./portsel.ko is left alone) and boots: a row of scripts/targets. Its
+# kernel is installed (Debian 12's own) or fetched into the cache.
+# FLAVOUR=F is the older name of TARGET=bookworm-F. ARGS: more options
+# of scripts/vmtest.sh (--core, --case NAME, ...).
 FLAVOUR ?= amd64
 
 vmtest:
-	@scripts/vmtest.sh --flavour '$(FLAVOUR)'
+	@scripts/vmtest.sh --target '$(or $(TARGET),bookworm-$(FLAVOUR))' $(ARGS)
 
 # The vmtest cases on a lockdep + KASAN debug kernel built from Debian's
 # linux-source-6.1 (cached; the first build is long). ARGS=--self-check

@@ -8,8 +8,12 @@
  * calling the original: with a one-port range it tries p alone (reserved
  * ports, bind buckets, TIME_WAIT recycling, bhash2 and ehash all its own)
  * and returns -EADDRNOTAVAIL when p is busy. The user's range is restored
- * before returning. The caller holds the socket lock, so nobody else sees
- * or changes the pinned value meanwhile.
+ * before returning. Up to 6.6 the caller's socket lock keeps everyone else
+ * from the field meanwhile; since 6.7 setsockopt() and getsockopt() take
+ * no lock for it, so a getsockopt() may see the one-port pin, and a
+ * setsockopt() meanwhile wins: the pin and the restore only replace what
+ * this connect last wrote, and the kernel chooses with the user's new
+ * range.
  */
 
 #include <linux/jiffies.h>
@@ -24,6 +28,7 @@
 #include <net/tcp_states.h>
 
 #include "busyset.h"
+#include "compat.h"
 #include "connect.h"
 #include "hook.h"
 #include "netns.h"
@@ -50,6 +55,7 @@ struct portsel_try {
 	struct portsel_busyset set;	/* the core's view of @cache */
 	const struct portsel_range *range;	/* the connect's, for the set */
 	u32 busy_by_lookup;	/* probes answered without the kernel */
+	u32 pinned;		/* IP_LOCAL_PORT_RANGE as we last left it */
 };
 
 /*
@@ -199,7 +205,7 @@ static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
 int portsel_try_port(void *arg, u16 port)
 {
 	struct portsel_try *t = arg;
-	struct inet_sock *inet = inet_sk(t->sk);
+	u32 pin = (u32)port << 16 | port;
 	int err;
 
 	if (portsel_try_known_busy(t, port)) {
@@ -208,8 +214,10 @@ int portsel_try_port(void *arg, u16 port)
 	}
 	if (portsel_range_moved(t))
 		return -EAGAIN;
-	inet->local_port_range.lo = port;
-	inet->local_port_range.hi = port;
+	/* a setsockopt() since (6.7 takes no socket lock) stands: see compat.h */
+	if (!portsel_sk_port_range_swap(inet_sk(t->sk), t->pinned, pin))
+		return -EAGAIN;
+	t->pinned = pin;
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
 				     t->check);
 	if (err == -EADDRNOTAVAIL && !t->walked) {
@@ -316,14 +324,17 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	struct portsel_busy_dest dest;
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
+	u32 user;
 	int err;
 
 	req.policy = READ_ONCE(pn->policy);
 	if (inet->inet_num || req.policy == PORTSEL_KERNEL)
 		return portsel_hook_call_orig(death_row, sk, port_offset, check);
 
-	sk_lo = inet->local_port_range.lo;
-	sk_hi = inet->local_port_range.hi;
+	user = portsel_sk_port_range(inet);
+	t.pinned = user;
+	sk_lo = user & 0xffff;
+	sk_hi = user >> 16;
 	portsel_range_of(net, sk_lo, sk_hi, &req.range, &t.net_lo, &t.net_hi);
 	t.range = &req.range;
 
@@ -349,9 +360,12 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);
 
-	inet->local_port_range.lo = sk_lo;
-	inet->local_port_range.hi = sk_hi;
-	/* the netns range changed under us: the kernel chooses, once */
+	/* the user's range back, unless they set one since: theirs stands */
+	portsel_sk_port_range_swap(inet, t.pinned, user);
+	/*
+	 * the netns range changed under us, or the socket's: the kernel
+	 * chooses, once
+	 */
 	if (err == -EADDRNOTAVAIL && portsel_range_moved(&t))
 		err = -EAGAIN;
 	if (err == -EAGAIN)
@@ -490,11 +504,11 @@ static bool portsel_bind_held(const struct inet_bind_bucket *tb)
  */
 void portsel_connect_released_sock(struct sock *sk)
 {
-	const struct inet_sock *inet = inet_sk(sk);
+	u32 range = portsel_sk_port_range(inet_sk(sk));
 
 	portsel_released(sock_net(sk), tcp_or_dccp_get_hashinfo(sk),
 			 &sk->__sk_common, sk->sk_protocol,
-			 inet->local_port_range.lo, inet->local_port_range.hi,
+			 range & 0xffff, range >> 16,
 			 portsel_bind_held(inet_csk(sk)->icsk_bind_hash));
 }
 

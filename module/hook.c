@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 #include <net/inet_hashtables.h>
 
+#include "compat.h"
 #include "hook.h"
 #include "hook_abi.h"
 
@@ -39,7 +40,7 @@ DEFINE_STATIC_CALL_NULL(portsel_orig, portsel_hash_connect_fn);
 #ifdef PORTSEL_BENCH
 /*
  * make bench only (Kbuild's PORTSEL_BENCH): enter the original through its
- * ftrace site, as every try did before portsel_entry_past_ftrace(), so
+ * ftrace site, as every try did before portsel_ftrace_site(), so
  * that the two ways can be timed against each other in one load.
  */
 DEFINE_STATIC_CALL_NULL(portsel_bench_entry, portsel_hash_connect_fn);
@@ -63,7 +64,7 @@ DEFINE_STATIC_SRCU(portsel_hook_srcu);
  * @check: its argument
  *
  * Every try of a port is one such call, so they enter past the ftrace call
- * at the function's entry when there is one (see portsel_entry_past_ftrace):
+ * at the function's entry when there is one (see portsel_ftrace_site()):
  * the trampoline would only send them back here. Should they enter through
  * it, the ftrace callback tells them from the kernel's own calls by the
  * return address, which lies in this module's text: every caller runs
@@ -102,8 +103,8 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
 					 struct ftrace_regs *fregs)
 {
 	if (!within_module(parent_ip, THIS_MODULE))
-		ftrace_instruction_pointer_set(fregs,
-					       (unsigned long)portsel_hash_connect);
+		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)
+						    portsel_hash_connect);
 }
 
 /*
@@ -140,22 +141,58 @@ static unsigned long portsel_lookup(const char *name)
 }
 
 /*
- * On x86_64 without IBT a traceable function starts with its five-byte
- * ftrace site: a NOP while nothing traces it, a call once something does.
- * Entering past it runs the function exactly as if it were not traced.
- * Anything else there (an ENDBR, another layout) and our calls keep going
- * through ftrace, which is correct, only slower.
+ * A traceable function on x86_64 starts with its five-byte ftrace site (a
+ * NOP while nothing traces it, a call once something does); with IBT the
+ * site follows the ENDBR64 that starts the function, or the 4-byte NOP
+ * the kernel seals it to at boot where nothing calls it indirectly.
+ * Entering past the site runs the function exactly as if it were not
+ * traced. @addr is the symbol, or (as a kprobe may resolve it under IBT)
+ * the site itself.
+ *
+ * Return: 0 with *@site set, -ENOEXEC for another layout, or -EFAULT.
  */
-static unsigned long portsel_entry_past_ftrace(unsigned long addr)
+static int portsel_ftrace_site(unsigned long addr, unsigned long *site)
 {
 	static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
-	u8 insn[MCOUNT_INSN_SIZE];
+	static const u8 endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const u8 nop4[4] = { 0x0f, 0x1f, 0x40, 0x00 };
+	u8 insn[sizeof(endbr64) + MCOUNT_INSN_SIZE];
+	unsigned int at = 0;
 
 	if (copy_from_kernel_nofault(insn, (void *)addr, sizeof(insn)))
-		return addr;
-	if (insn[0] == 0xe8 || !memcmp(insn, nop5, sizeof(insn)))
-		return addr + MCOUNT_INSN_SIZE;
-	return addr;
+		return -EFAULT;
+	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) &&
+	    (!memcmp(insn, endbr64, sizeof(endbr64)) ||
+	     !memcmp(insn, nop4, sizeof(nop4))))
+		at = sizeof(endbr64);
+	if (insn[at] != 0xe8 && memcmp(&insn[at], nop5, MCOUNT_INSN_SIZE))
+		return -ENOEXEC;
+	*site = addr + at;
+	return 0;
+}
+
+/*
+ * Where ftrace and our calls take the function at @addr: @site is its
+ * ftrace record, @entry just past it. Should the bytes be another layout,
+ * a kernel without IBT still works through ftrace (our calls come back
+ * from the trampoline untouched, only slower); under IBT the site is
+ * unknown, and the hook refuses to guess.
+ */
+static int portsel_locate(const char *name, unsigned long addr,
+			  unsigned long *site, unsigned long *entry)
+{
+	if (!portsel_ftrace_site(addr, site)) {
+		*entry = *site + MCOUNT_INSN_SIZE;
+		return 0;
+	}
+	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT)) {
+		pr_err("%s does not start with ENDBR64 and an ftrace site (%*ph): refusing to hook it\n",
+		       name, MCOUNT_INSN_SIZE + 4, (void *)addr);
+		return -ENOEXEC;
+	}
+	*site = addr;
+	*entry = addr;
+	return 0;
 }
 
 /* One message for a failed registration, naming the cause. */
@@ -192,7 +229,7 @@ static void portsel_hook_explain(int err)
  */
 int portsel_hook_install(portsel_hash_connect_fn *new_func)
 {
-	unsigned long addr;
+	unsigned long addr, site, entry;
 	int err;
 
 	addr = portsel_lookup(PORTSEL_HOOKED);
@@ -201,15 +238,17 @@ int portsel_hook_install(portsel_hash_connect_fn *new_func)
 		pr_err("cannot resolve %s: %d\n", PORTSEL_HOOKED, err);
 		return err;
 	}
-	static_call_update(portsel_orig, (portsel_hash_connect_fn *)
-			   portsel_entry_past_ftrace(addr));
+	err = portsel_locate(PORTSEL_HOOKED, addr, &site, &entry);
+	if (err)
+		return err;
+	static_call_update(portsel_orig, (portsel_hash_connect_fn *)entry);
 #ifdef PORTSEL_BENCH
 	static_call_update(portsel_bench_entry,
-			   (portsel_hash_connect_fn *)addr);
+			   (portsel_hash_connect_fn *)site);
 #endif
 	static_call_update(portsel_new_func, new_func);
 
-	err = ftrace_set_filter_ip(&portsel_ftrace_ops, addr, 0, 0);
+	err = ftrace_set_filter_ip(&portsel_ftrace_ops, site, 0, 0);
 	if (err) {
 		pr_err("%s is not traceable: %d\n", PORTSEL_HOOKED, err);
 		goto err_free_filter;
@@ -292,11 +331,11 @@ static void notrace portsel_release_thunk(unsigned long ip,
 					  struct ftrace_regs *fregs)
 {
 	/*
-	 * x86_64 with DYNAMIC_FTRACE_WITH_ARGS saves the argument registers
-	 * in every ftrace_regs, not only with FTRACE_OPS_FL_SAVE_REGS.
+	 * DYNAMIC_FTRACE_WITH_ARGS saves the argument registers in every
+	 * ftrace_regs, not only with FTRACE_OPS_FL_SAVE_REGS.
 	 */
-	struct pt_regs *regs = &fregs->regs;
-	void *arg0 = (void *)regs->di, *arg1 = (void *)regs->si;
+	void *arg0 = (void *)ftrace_regs_get_argument(fregs, 0);
+	void *arg1 = (void *)ftrace_regs_get_argument(fregs, 1);
 
 	if (ip == portsel_put_port_addr)
 		static_call(portsel_released_sock)(arg0);
@@ -329,6 +368,7 @@ int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 	unsigned long addr[ARRAY_SIZE(names)] = {
 		(unsigned long)inet_put_port,
 	};
+	unsigned long entry;
 	int i, err;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
@@ -339,6 +379,10 @@ int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 			pr_err("cannot resolve %s: %d\n", names[i], err);
 			goto err_filter;
 		}
+		/* the callback's ip is the site, not the symbol */
+		err = portsel_locate(names[i], addr[i], &addr[i], &entry);
+		if (err)
+			goto err_filter;
 		err = ftrace_set_filter_ip(&portsel_release_ops, addr[i], 0, 0);
 		if (err) {
 			pr_err("%s is not traceable: %d\n", names[i], err);

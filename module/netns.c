@@ -16,6 +16,7 @@
 #include <linux/sysctl.h>
 
 #include "busyset.h"
+#include "compat.h"
 #include "hook.h"
 #include "netns.h"
 #include "policy.h"
@@ -31,7 +32,7 @@ static unsigned int portsel_hold_max = PORTSEL_EXHAUST_HOLD_MAX;
  * A write is one whole value at offset 0; anything else is -EINVAL so a
  * partial or appended write can never leave a half-parsed setting.
  */
-static int portsel_sysctl_policy(struct ctl_table *table, int write,
+static int portsel_sysctl_policy(PORTSEL_CTL_CONST struct ctl_table *table, int write,
 				 void *buffer, size_t *lenp, loff_t *ppos)
 {
 	char name[PORTSEL_POLICY_NAME_MAX + 1];
@@ -64,7 +65,7 @@ static int portsel_sysctl_policy(struct ctl_table *table, int write,
  * leading white space, so ' 1' would be taken, and a typo must be an
  * error rather than a setting. Reads go through proc_douintvec.
  */
-static int portsel_sysctl_uint(struct ctl_table *table, int write,
+static int portsel_sysctl_uint(PORTSEL_CTL_CONST struct ctl_table *table, int write,
 			       void *buffer, size_t *lenp, loff_t *ppos)
 {
 	unsigned int *val = table->data;
@@ -150,7 +151,9 @@ static int portsel_sysctl_register(struct net *net, struct portsel_net *pn)
 	table[PORTSEL_SYSCTL_SOCKET_RANGE_PARITY].data =
 		&pn->socket_range_parity;
 
-	pn->sysctl = register_net_sysctl(net, "net/portsel", table);
+	/* the count without the empty entry that ends the table */
+	pn->sysctl = register_net_sysctl_sz(net, "net/portsel", table,
+					    ARRAY_SIZE(portsel_sysctl_template) - 1);
 	if (!pn->sysctl) {
 		kfree(table);
 		return -ENOMEM;
@@ -160,7 +163,7 @@ static int portsel_sysctl_register(struct net *net, struct portsel_net *pn)
 
 static void portsel_sysctl_unregister(struct portsel_net *pn)
 {
-	struct ctl_table *table = pn->sysctl->ctl_table_arg;
+	const struct ctl_table *table = pn->sysctl->ctl_table_arg;
 
 	unregister_net_sysctl_table(pn->sysctl);
 	kfree(table);
@@ -206,7 +209,7 @@ static int __net_init portsel_net_init(struct net *net)
 	pn->policy = PORTSEL_KERNEL;
 	pn->reserve_odd = 0;
 	pn->exhaust_hold_ms = 1000;
-	pn->socket_range_parity = 1;
+	pn->socket_range_parity = PORTSEL_SOCKET_RANGE_PARITY_DEFAULT;
 	pn->hint = 0;
 	pn->next = 0;
 	pn->watch = jiffies;

@@ -10,6 +10,7 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "policy.h"
 
 #ifndef _PORTSEL_TRACE_HELPERS
@@ -47,7 +48,7 @@ TRACE_EVENT(portsel_select,
 	    TP_fast_assign(__entry->family = sk->sk_family;
 			   __entry->v4mapped = portsel_trace_v4mapped(sk);
 			   __entry->port = port;
-			   __assign_str(policy, portsel_policy_name(policy));
+			   portsel_assign_str(policy, portsel_policy_name(policy));
 			   __entry->probes = probes;
 			   __entry->result = result;
 			   __entry->skipped_scan = skipped_scan;),

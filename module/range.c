@@ -8,8 +8,8 @@
 /**
  * portsel_range_narrow - apply a socket's IP_LOCAL_PORT_RANGE
  * @r: the netns range on entry, the effective range on return
- * @sk_lo: inet_sk(sk)->local_port_range.lo (0 when unset)
- * @sk_hi: inet_sk(sk)->local_port_range.hi (0 when unset)
+ * @sk_lo: the low end of the socket's IP_LOCAL_PORT_RANGE (0 when unset)
+ * @sk_hi: its high end (0 when unset)
  *
  * Each bound is taken only when it lies inside the range narrowed so far,
  * the low one first: the order and the test are those of the kernel's

@@ -16,9 +16,10 @@ Usage: scripts/build-fail.sh [KDIR]
 
 Builds a tiny module including module/hook_abi.h against KDIR (default:
 as scripts/lib/host.sh finds it): as it is (must build), with a wrong
-__inet_hash_connect() prototype (-DPORTSEL_SELFTEST_WRONG_PROTO), and
-with CONFIG_X86_KERNEL_IBT and CONFIG_CFI_CLANG forced on; each of the
-last three must fail with the header's message.
+__inet_hash_connect() prototype (-DPORTSEL_SELFTEST_WRONG_PROTO), as an
+IBT kernel without static calls, with CONFIG_CFI_CLANG forced on, and
+as a kernel that is not x86_64; each of the last four must fail with
+the header's message.
 USAGE
 	exit 0 ;;
 esac
@@ -36,6 +37,11 @@ cat >"$work/abi_check.c" <<'C'
 /* a kernel that is not x86_64, as far as the header can tell */
 #ifdef PORTSEL_TEST_NOT_X86_64
 #undef CONFIG_X86_64
+#endif
+/* an IBT kernel whose static calls would be indirect */
+#ifdef PORTSEL_TEST_IBT_NO_STATIC_CALL
+#define CONFIG_X86_KERNEL_IBT 1
+#undef CONFIG_HAVE_STATIC_CALL
 #endif
 #include "hook_abi.h"
 MODULE_LICENSE("GPL");
@@ -70,8 +76,8 @@ echo "build-fail: module/hook_abi.h against $kdir"
 try "the header as it is" "" ok
 try "wrong prototype" "-DPORTSEL_SELFTEST_WRONG_PROTO" \
 	"__inet_hash_connect() in <net/inet_hashtables.h> differs from the prototype portsel calls"
-try "CONFIG_X86_KERNEL_IBT" "-DCONFIG_X86_KERNEL_IBT=1" \
-	"portsel: CONFIG_X86_KERNEL_IBT is set"
+try "IBT without static calls" "-DPORTSEL_TEST_IBT_NO_STATIC_CALL" \
+	"portsel: CONFIG_X86_KERNEL_IBT without CONFIG_HAVE_STATIC_CALL"
 try "CONFIG_CFI_CLANG" "-DCONFIG_CFI_CLANG=1" \
 	"portsel: CONFIG_CFI_CLANG is set"
 try "not x86_64" "-DPORTSEL_TEST_NOT_X86_64" \

@@ -16,16 +16,16 @@ prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck,
 the unit tests of the compare and bench analysis (scripts/report-test.sh), the DKMS and
 Debian package test, the .deb installed, rebooted and purged in a booted
 Debian 12 (scripts/systemtest.sh), KUnit under UML (scripts/kunit.sh),
-the test VM (scripts/vmtest.sh) on Debian's amd64 kernel, then on the
-cloud-amd64 and rt-amd64 flavours (--flavour), and a smoke run of make
-compare (scripts/compare.sh --smoke). Each tier's output is shown; the
-last line is the sum, "N passed, N failed". Exits non-zero if any tier
-failed.
+the test VM (scripts/vmtest.sh) on every target of scripts/targets
+(the whole case list on bookworm-amd64 and trixie-amd64, the core cases
+on the others), and a smoke run of make compare (scripts/compare.sh
+--smoke). Each tier's output is shown; the last line is the sum, "N
+passed, N failed". Exits non-zero if any tier failed.
 
-The system test and the rt-amd64 flavour build in scratch copies and
-boot VMs of their own: they run beside the other tiers (their output
-comes at the end), which on 2 cores takes about a third off the wall
-time. PORTSEL_CHECK_LANES=1 runs every tier in turn.
+The tiers of lane 2 (the system test, the trixie and rt targets) build
+in scratch copies and boot VMs of their own: they run beside the other
+tiers (their output comes at the end), which on 2 cores takes about a
+third off the wall time. PORTSEL_CHECK_LANES=1 runs every tier in turn.
 
 The debug kernel tier (scripts/debugtest.sh, make debugtest) is not
 run: its first kernel build alone is longer than make check's budget.
@@ -49,6 +49,9 @@ scripts/deps.sh --flavour cloud-amd64 --flavour rt-amd64
 # the sources and boot VMs of their own; it runs beside lane 1, which
 # builds in the tree. On 2 cores that takes about a third off the wall
 # time. PORTSEL_CHECK_LANES=1 runs every tier in turn instead.
+# Every row of scripts/targets boots its kernel: the full case list on
+# one 6.1 and one 6.12 target, the core cases (vmtest.sh --core) on the
+# others.
 TIERS=(
 	"build:1:scripts/build-w1.sh"
 	"build-fail:1:scripts/build-fail.sh"
@@ -60,8 +63,12 @@ TIERS=(
 	"systemtest:2:scripts/systemtest.sh"
 	"kunit:1:scripts/kunit.sh"
 	"vmtest:1:scripts/vmtest.sh"
-	"vmtest-cloud:1:scripts/vmtest.sh --flavour cloud-amd64"
-	"vmtest-rt:2:scripts/vmtest.sh --flavour rt-amd64"
+	"vmtest-trixie:2:scripts/vmtest.sh --target trixie-amd64"
+	"vmtest-cloud:1:scripts/vmtest.sh --target bookworm-cloud-amd64 --core"
+	"vmtest-backports:1:scripts/vmtest.sh --target bookworm-backports-amd64 --core"
+	"vmtest-rt:2:scripts/vmtest.sh --target bookworm-rt-amd64 --core"
+	"vmtest-trixie-cloud:2:scripts/vmtest.sh --target trixie-cloud-amd64 --core"
+	"vmtest-trixie-rt:2:scripts/vmtest.sh --target trixie-rt-amd64 --core"
 	"compare:1:scripts/compare.sh --smoke"
 )
 lanes=${PORTSEL_CHECK_LANES:-2}
@@ -154,7 +161,7 @@ for tier in "${TIERS[@]}"; do
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
-	summary+=("$(printf '%-12s %4d passed, %d failed  (%d:%02d)' "$name" "$p" "$f" \
+	summary+=("$(printf '%-19s %4d passed, %d failed  (%d:%02d)' "$name" "$p" "$f" \
 		$((secs / 60)) $((secs % 60)))")
 done
 

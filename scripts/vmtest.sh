@@ -25,20 +25,22 @@ PORTSEL_SAY_PREFIX=vmtest
 
 usage() {
 	cat <<USAGE
-Usage: scripts/vmtest.sh [--flavour FLAVOUR | --kdir KDIR] [--keep]
-                         [--timeout SECS] [--stress-loads N]
-                         [--case NAME]... [--help]
+Usage: scripts/vmtest.sh [--target NAME | --flavour FLAVOUR | --kdir KDIR]
+                         [--keep] [--timeout SECS] [--stress-loads N]
+                         [--core] [--case NAME]... [--help]
 
 Boots the kernel portsel.ko was built for (/boot/vmlinuz-<abi>) in qemu
 (TCG; PORTSEL_VM_ACCEL=kvm to opt in) and runs the integration tests.
-Without --flavour or --kdir, build the module first (make module); the
-kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
+Without --target, --flavour or --kdir, build the module first (make
+module); the kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
 
-  --flavour FLAVOUR  a Debian 12 kernel flavour: $PORTSEL_FLAVOURS.
-                  Installs linux-image-FLAVOUR and linux-headers-FLAVOUR
-                  (scripts/deps.sh), builds portsel in a scratch copy of
-                  the sources against those headers (./portsel.ko is left
-                  alone) and boots that kernel (make vmtest FLAVOUR=...)
+  --target NAME   a row of scripts/targets: $(portsel_targets | paste -sd' ' | fold -s -w 50 | sed '2,$s/^/                  /')
+                  Its kernel is installed (the host's own suite) or
+                  fetched into the cache (any other), portsel is built
+                  for it in a scratch copy of the sources (./portsel.ko is
+                  left alone) and that kernel boots (make vmtest TARGET=...)
+  --flavour FLAVOUR  the same as --target bookworm-FLAVOUR, for a Debian 12
+                  flavour: $PORTSEL_FLAVOURS
   --kdir KDIR     build portsel in a scratch copy against the build tree
                   KDIR and boot its kernel (PORTSEL_VM_KERNEL and
                   PORTSEL_VM_MODDIR for one that is not installed;
@@ -48,6 +50,8 @@ kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
   --stress-loads N  load/unload cycles of case stress (default
                   $STRESS_LOADS, at least 10); each cycle flips the
                   policy 100 times, reserve_odd and exhaust_hold_ms 25
+  --core          the core cases only ($CORE_CASES),
+                  with --stress-loads $CORE_STRESS_LOADS unless given
   --case NAME     run only this case (repeatable); the kernel log check
                   always runs. Cases:
 $(printf '%s\n' "${CASES[@]}" | paste -sd' ' | fold -s -w 56 | sed 's/^/                    /; s/ *$//')
@@ -73,21 +77,33 @@ known_case() {
 
 # Load/unload cycles of case stress, 100 policy flips each.
 STRESS_LOADS=50
+# What every target of make check passes at least (--core): loading,
+# every policy connecting, the memory's refill and exactness, netns, the
+# busy set, load/unload under load with flips; the kernel log always.
+CORE_CASES="load even-first-default history-policies memory-refill \
+memory-release-other-key busy-set-device netns stress kernel-and-rmmod"
+CORE_STRESS_LOADS=10
 
 keep=0
 timeout=$PORTSEL_VM_TIMEOUT
 cases=()
-flavour=
+target=
 build_kdir=
-stress_loads=$STRESS_LOADS
+stress_loads=
+core=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
 	--keep) keep=1; shift ;;
+	--target)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		portsel_target "$2" || exit 2
+		target=$2; shift 2 ;;
 	--flavour)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		portsel_flavour_check "$2" || exit 2
-		flavour=$2; shift 2 ;;
+		target=$(portsel_flavour_target "$2"); shift 2 ;;
+	--core) core=1; shift ;;
 	--kdir)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		[ -f "$2/Makefile" ] ||
@@ -114,10 +130,17 @@ while [ $# -gt 0 ]; do
 	*) echo "vmtest.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
-if [ -n "$flavour" ] && [ -n "$build_kdir" ]; then
-	echo "vmtest.sh: --flavour and --kdir exclude each other" >&2
+if [ -n "$target" ] && [ -n "$build_kdir" ]; then
+	echo "vmtest.sh: --target (or --flavour) and --kdir exclude each other" >&2
 	exit 2
 fi
+if [ "$core" -eq 1 ]; then
+	for c in $CORE_CASES; do
+		cases+=(--arg "$c")
+	done
+	stress_loads=${stress_loads:-$CORE_STRESS_LOADS}
+fi
+stress_loads=${stress_loads:-$STRESS_LOADS}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-vmtest.XXXXXX")
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -133,30 +156,29 @@ setup_failed() {
 	exit 1
 }
 
-if [ -n "$flavour" ]; then
-	"$PORTSEL_ROOT/scripts/deps.sh" --flavour "$flavour" ||
-		setup_failed "cannot install the $flavour kernel"
-	abi=$(portsel_flavour_abi "$flavour") ||
-		setup_failed "no headers of flavour $flavour"
-	build_kdir=/usr/src/linux-headers-$abi
-	[ "$(portsel_abi "$build_kdir")" = "$abi" ] ||
-		setup_failed "$build_kdir is not the tree of $abi"
-	portsel_say "flavour $flavour: kernel $abi"
+if [ -n "$target" ]; then
+	if ! portsel_target "$target" || ! portsel_target_fetch; then
+		setup_failed "cannot get the kernel of target $target"
+	fi
+	portsel_say "target $target: kernel $T_ABI${T_CHROOT:+ (modules built in $T_CHROOT)}"
+	PORTSEL_VM_KERNEL=$T_VMLINUZ
+	PORTSEL_VM_MODDIR=$T_MODDIR
+elif [ -n "$build_kdir" ]; then
+	T_KDIR=$build_kdir T_CHROOT=
 fi
 # portsel from a scratch copy of its sources (those dkms gets), so that
 # the checkout's own portsel.ko stays the default kernel's.
-if [ -n "$build_kdir" ]; then
+if [ -n "$target$build_kdir" ]; then
 	"$PORTSEL_ROOT/scripts/dkms-source.sh" "$work/portsel" >/dev/null ||
 		setup_failed "cannot copy the sources"
-	portsel_say "building portsel against $build_kdir"
+	portsel_say "building portsel against $T_KDIR"
 	# shellcheck disable=SC2086 # PORTSEL_MAKE_FLAGS: one word per argument
-	make -C "$build_kdir" M="$work/portsel" ${PORTSEL_MAKE_FLAGS:-} \
+	portsel_target_make "$work/portsel" ${PORTSEL_MAKE_FLAGS:-} \
 		modules >"$work/portsel-build.log" 2>&1 || {
 		tail -n 20 "$work/portsel-build.log" >&2
-		setup_failed "portsel does not build against $build_kdir"
+		setup_failed "portsel does not build against $T_KDIR"
 	}
 	PORTSEL_MODULE=$work/portsel/portsel.ko
-	KDIR=$build_kdir
 fi
 printf 'STRESS_LOADS=%s\n' "$stress_loads" >"$work/vmtest.conf"
 
@@ -164,20 +186,22 @@ printf 'STRESS_LOADS=%s\n' "$stress_loads" >"$work/vmtest.conf"
 # headers portsel.ko was built with; and the real tracing tools of case
 # trace-tools, run from the host's Debian packages.
 files=(--file "$work/vmtest.conf")
-kdir=${KDIR:-/usr/src/linux-headers-$(portsel_vm_abi)}
-[ -d "$kdir" ] || kdir=$(portsel_kdir)
+if [ -z "$target$build_kdir" ]; then
+	T_KDIR=/usr/src/linux-headers-$(portsel_vm_abi) T_CHROOT=
+	[ -d "$T_KDIR" ] || T_KDIR=$(portsel_kdir)
+fi
 mkdir "$work/kprobe-post"
 cp "$PORTSEL_GUEST/kprobe-post/Kbuild" "$PORTSEL_GUEST/kprobe-post/kprobe_post.c" \
 	"$work/kprobe-post/"
-if make -s -C "$kdir" M="$work/kprobe-post" modules >"$work/kprobe-post.log" 2>&1; then
+if portsel_target_make "$work/kprobe-post" -s modules >"$work/kprobe-post.log" 2>&1; then
 	files+=(--file "$work/kprobe-post/kprobe_post.ko")
 else
 	portsel_say "could not build kprobe_post.ko (case ipmodify-owner fails):"
 	tail -n 5 "$work/kprobe-post.log" >&2
 fi
 PORTSEL_VM_BINS="${PORTSEL_VM_BINS:+$PORTSEL_VM_BINS }/usr/bin/perf /usr/bin/trace-cmd"
-# DCCP for case memory-dccp (its own port space)
-PORTSEL_VM_KMODS="${PORTSEL_VM_KMODS:+$PORTSEL_VM_KMODS }dccp dccp_ipv4"
+# DCCP for case memory-dccp (its own port space), where the kernel has it
+PORTSEL_VM_KMODS="${PORTSEL_VM_KMODS:+$PORTSEL_VM_KMODS }dccp? dccp_ipv4?"
 
 vm_ok=0
 portsel_vm_run --timeout "$timeout" ${cases[@]+"${cases[@]}"} \

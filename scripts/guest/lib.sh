@@ -55,6 +55,13 @@ pstat() {
 		$1 == p && (c in col) { print $col[c] }' "${3:-$PORTSEL_STAT}" 2>/dev/null
 }
 
+# socket_range_parity's default on the running kernel: 1 up to 6.7, 0
+# from 6.8 on, where a socket with its own range is scanned without
+# parity (portsel follows the kernel's rule).
+kernel_socket_range_parity() {
+	uname -r | awk -F '[.-]' '{ print ($1 < 6 || ($1 == 6 && $2 < 8)) ? 1 : 0 }'
+}
+
 # The netns's ip_local_port_range: set_range LO HI.
 set_range() {
 	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range

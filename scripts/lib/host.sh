@@ -126,6 +126,8 @@ portsel_operands_only() {
 	esac
 }
 
+# shellcheck source=scripts/lib/targets.sh
+. "$PORTSEL_ROOT/scripts/lib/targets.sh"
 # shellcheck source=scripts/lib/vm.sh
 . "$PORTSEL_ROOT/scripts/lib/vm.sh"
 # shellcheck source=scripts/lib/initramfs.sh

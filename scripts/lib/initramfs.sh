@@ -3,7 +3,8 @@
 # The test VM's initramfs, sourced by scripts/lib/host.sh beside vm.sh
 # (which boots it): the static portsel-tool, Debian's kernel modules and
 # host binaries the guest needs, and the cpio archive of them all. The
-# settings it reads (PORTSEL_VM_KMODS, PORTSEL_VM_BINS, PORTSEL_VM_MODDIR,
+# settings it reads (PORTSEL_VM_KMODS, a trailing ? for optional ones,
+# PORTSEL_VM_BINS, PORTSEL_VM_MODDIR,
 # PORTSEL_MODULE) are described and defaulted in vm.sh.
 
 # shellcheck shell=bash
@@ -77,8 +78,13 @@ portsel_vm_initramfs() {
 	if [ -f "$PORTSEL_MODULE" ]; then
 		cp "$PORTSEL_MODULE" "$root/lib/modules/portsel.ko" || return 1
 	fi
+	# NAME? is a module the kernel may lack (DCCP left Debian 13's)
 	for m in $PORTSEL_VM_KMODS; do
-		portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1
+		case $m in
+		*\?) portsel_vm_kmod "$abi" "${m%\?}" "$root/lib/modules" ||
+			portsel_say "the VM goes without ${m%\?}" ;;
+		*) portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1 ;;
+		esac
 	done
 	for m in $PORTSEL_VM_BINS; do
 		portsel_vm_bin "$m" "$root" || return 1
