@@ -108,6 +108,18 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
 }
 
 /*
+ * With DYNAMIC_FTRACE_WITH_ARGS (x86_64 on 6.1 and 6.12) the plain
+ * ftrace_caller saves the argument registers and honours a new ip, which
+ * livepatch relies on since 5.11: SAVE_REGS, the trampoline that saves
+ * every register on every connect, only where that is missing.
+ */
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define PORTSEL_FTRACE_OPS_REGS	0
+#else
+#define PORTSEL_FTRACE_OPS_REGS	FTRACE_OPS_FL_SAVE_REGS
+#endif
+
+/*
  * PERMANENT, as livepatch does: with it, kernel.ftrace_enabled=0 is refused
  * while portsel is loaded, and registering fails while ftrace is disabled.
  * Without it that sysctl turns the site back into a NOP and every netns
@@ -115,7 +127,7 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
  */
 static struct ftrace_ops portsel_ftrace_ops = {
 	.func	= portsel_ftrace_thunk,
-	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+	.flags	= PORTSEL_FTRACE_OPS_REGS | FTRACE_OPS_FL_RECURSION |
 		  FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run portsel's KUnit suites (kunit/) against the pure policy core (module/)
-# in a User-Mode Linux kernel built from Debian's linux-source-6.1.
+# in a User-Mode Linux kernel built from Debian's linux-source-6.1, or
+# (--source 6.12) from Debian 13's linux-source-6.12.
 #
 # How: the core and the tests are grafted into a scratch copy of the kernel
 # tree as built-in code (net/portsel/, one Kconfig "source" line and one
@@ -13,8 +14,8 @@
 # parse of the debugfs results.
 #
 # The cache, ${PORTSEL_CACHE}/kunit (see scripts/lib/host.sh):
-#   src-<version>/linux-source-6.1  the pristine tree, extracted once per
-#                                   linux-source-6.1 package version
+#   src-<version>/linux-source-6.N  the pristine tree, extracted once per
+#                                   linux-source-6.N package version
 #   <version>/tree                  a hard-link copy of it plus the graft
 #   <version>/build                 kunit.py's --build_dir (O=): .config,
 #                                   objects, the UML binary, test.log
@@ -35,8 +36,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
 
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-TREE_NAME=linux-source-6.1
+# The 6.12 sources come from the target that ships them (scripts/targets).
+SOURCE_612_TARGET=trixie-amd64
 # Bump when the graft below changes, so cached trees are grafted again.
 GRAFT_VERSION=2
 # Seconds the booted UML may take to run every suite (build not included).
@@ -44,13 +45,17 @@ RUN_TIMEOUT=300
 
 usage() {
 	cat <<USAGE
-Usage: scripts/kunit.sh [--filter GLOB] [--kasan] [--help]
+Usage: scripts/kunit.sh [--source 6.1|6.12] [--filter GLOB] [--kasan] [--help]
 
 Builds a User-Mode Linux kernel with portsel's policy core and its KUnit
 suites (kunit/*.c, options in kunit/.kunitconfig), boots it and reports
 each test. The last line is "N passed, N failed"; the exit status is
 non-zero on any failure, crash, timeout or build error.
 
+  --source SERIES  the kernel sources UML is built from: 6.1 (default,
+                 Debian 12's linux-source-6.1, installed by deps.sh) or
+                 6.12 (Debian 13's linux-source-6.12, fetched into the
+                 cache with the $SOURCE_612_TARGET target's private apt)
   --filter GLOB  run only the matching suites or tests, as kunit.py's
                  filter_glob: "portsel_hash", "portsel_select.*mark*"
   --kasan        also enable KASAN (its own build, about 5 minutes the
@@ -58,17 +63,25 @@ non-zero on any failure, crash, timeout or build error.
   -h, --help     this text
 
 The kernel tree and the build are cached in \$PORTSEL_CACHE/kunit
-(default ~/.cache/portsel/kunit): the first run extracts
-$TARBALL and builds UML (a few minutes);
-later runs rebuild only what changed.
+(default ~/.cache/portsel/kunit): the first run of a series extracts its
+sources and builds UML (a few minutes); later runs rebuild only what
+changed.
 USAGE
 }
 
 filter=
 kasan=
+series=6.1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) usage; exit 0 ;;
+	--source)
+		[ $# -ge 2 ] || { echo "kunit.sh: --source needs 6.1 or 6.12" >&2; exit 2; }
+		case $2 in
+		6.1|6.12) series=$2 ;;
+		*) echo "kunit.sh: --source: 6.1 or 6.12, not '$2'" >&2; exit 2 ;;
+		esac
+		shift 2 ;;
 	--filter)
 		[ $# -ge 2 ] || { echo "kunit.sh: --filter needs a GLOB" >&2; exit 2; }
 		filter=$2
@@ -92,9 +105,31 @@ fail_run() {
 
 "$PORTSEL_ROOT/scripts/deps.sh" || fail_run "scripts/deps.sh failed"
 
-[ -f "$TARBALL" ] || fail_run "$TARBALL is missing (package linux-source-6.1)"
-version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 cache=$PORTSEL_CACHE/kunit
+if [ "$series" = 6.1 ]; then
+	tarball=/usr/src/linux-source-6.1.tar.xz
+	[ -f "$tarball" ] || fail_run "$tarball is missing (package linux-source-6.1)"
+	version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+else
+	# the .deb of the suite's candidate, kept in the cache by version
+	portsel_target "$SOURCE_612_TARGET" && portsel_target_apt ||
+		fail_run "no apt for target $SOURCE_612_TARGET"
+	version=$(apt-cache "${T_APT[@]}" show --no-all-versions linux-source-6.12 |
+		sed -n 's/^Version: //p')
+	[ -n "$version" ] || fail_run "no linux-source-6.12 in $T_SUITE"
+	debs=$cache/debs-6.12-$version
+	tarball=$debs/usr/src/linux-source-6.12.tar.xz
+	if [ ! -f "$tarball" ]; then
+		say "fetching linux-source-6.12 $version (once)"
+		rm -rf "$debs"
+		mkdir -p "$debs"
+		(cd "$debs" && apt-get "${T_APT[@]}" download -qq "linux-source-6.12=$version") &&
+			dpkg-deb -x "$debs"/linux-source-6.12_*.deb "$debs" &&
+			rm -f "$debs"/linux-source-6.12_*.deb ||
+			fail_run "cannot fetch linux-source-6.12 $version"
+	fi
+fi
+TREE_NAME=$(basename "$tarball" .tar.xz)
 src=$cache/src-$version
 ksrc=$src/$TREE_NAME
 work=$cache/$version
@@ -118,7 +153,7 @@ for old in "$cache/$version"-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-
 done
 
 # The pristine tree (scripts/lib/host.sh), never written to.
-portsel_linux_source "$src" || fail_run "no kernel source tree in $src"
+portsel_linux_source "$src" "$tarball" || fail_run "no kernel source tree in $src"
 
 # Write a file of the scratch tree as a new inode: the old name may be a hard
 # link to the pristine tree, which must keep its contents.

@@ -133,16 +133,19 @@ portsel_operands_only() {
 # shellcheck source=scripts/lib/initramfs.sh
 . "$PORTSEL_ROOT/scripts/lib/initramfs.sh"
 
-# portsel_linux_source SRC: the pristine tree of Debian's linux-source-6.1
-# in SRC/linux-source-6.1, extracted once and shared by scripts/kunit.sh
-# and scripts/debugtest.sh, which only ever read it. Extracted aside and
+# portsel_linux_source SRC [TARBALL]: the pristine tree of Debian's
+# linux-source-<series> TARBALL (default /usr/src/linux-source-6.1.tar.xz)
+# in SRC/linux-source-<series>, extracted once and shared by
+# scripts/kunit.sh and scripts/debugtest.sh, which only ever read it.
+# Extracted aside and
 # renamed into place when complete, so an interrupted extraction is never
 # mistaken for a tree; one run extracts while the others wait. Returns 1
 # with a message on stderr when it cannot.
 portsel_linux_source() {
-	local src=$1 tarball=/usr/src/linux-source-6.1.tar.xz
-	local tree=linux-source-6.1 rc=0
+	local src=$1 tarball=${2:-/usr/src/linux-source-6.1.tar.xz}
+	local tree rc=0
 
+	tree=$(basename "$tarball" .tar.xz)
 	mkdir -p "$PORTSEL_CACHE/kunit"
 	exec 8>"$PORTSEL_CACHE/kunit/extract.lock"
 	flock 8
