@@ -120,7 +120,8 @@ static void release_takes_over_another_keys_word(struct kunit *test)
 
 /*
  * The released slot ends a mark when it moved in the window from the jiffy
- * before the mark's stamp up to now, which holds the jiffy its scan began
+ * before the mark's stamp up to now (and as far ahead as a release of a
+ * bind()-held port is dated), which holds the jiffy its scan began
  * even when that was 0 to 16 bits (stamped 1); and exactly so across the
  * wrap of the 16-bit jiffies.
  */
@@ -136,19 +137,24 @@ static void freed_slot_counts_from_the_jiffy_before_the_mark(struct kunit *test)
 		u64 w = portsel_mem_word(TAG, 0, portsel_mem_stamp_of(t));
 		u16 slot;
 
-		portsel_mem_freed(&slot, t - 2);
+		portsel_mem_freed(&slot, t - 2, 0);
 		KUNIT_EXPECT_FALSE(test, portsel_mem_freed_since(slot, w, now));
 		if ((u16)t) {
-			portsel_mem_freed(&slot, t - 1);
+			portsel_mem_freed(&slot, t - 1, 0);
 			KUNIT_EXPECT_TRUE(test,
 					  portsel_mem_freed_since(slot, w, now));
 		}
-		portsel_mem_freed(&slot, t);
+		portsel_mem_freed(&slot, t, 0);
 		KUNIT_EXPECT_TRUE(test, portsel_mem_freed_since(slot, w, now));
-		portsel_mem_freed(&slot, now);
+		portsel_mem_freed(&slot, now, 0);
 		KUNIT_EXPECT_TRUE(test, portsel_mem_freed_since(slot, w, now));
 		/* long before: outside the window */
-		portsel_mem_freed(&slot, t - 30000);
+		portsel_mem_freed(&slot, t - 30000, 0);
+		KUNIT_EXPECT_FALSE(test, portsel_mem_freed_since(slot, w, now));
+		/* a release dated ahead counts up to that far */
+		portsel_mem_freed(&slot, now, PORTSEL_MEM_FREED_AHEAD);
+		KUNIT_EXPECT_TRUE(test, portsel_mem_freed_since(slot, w, now));
+		portsel_mem_freed(&slot, now + 1, PORTSEL_MEM_FREED_AHEAD);
 		KUNIT_EXPECT_FALSE(test, portsel_mem_freed_since(slot, w, now));
 	}
 }

@@ -11,6 +11,7 @@
 #include <net/ip.h>
 #include <net/net_namespace.h>
 
+#include "compat.h"
 #include "order.h"
 #include "range.h"
 #include "select.h"
@@ -144,7 +145,7 @@ static struct inet_sock *kernel_sock(struct kunit *test)
 	inet = kunit_kzalloc(test, sizeof(*inet), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, inet);
 
-	seqlock_init(&net->ipv4.ip_local_ports.lock);
+	portsel_net_port_range_init(net);
 	sock_net_set(&inet->sk, net);
 	return inet;
 }
@@ -154,10 +155,9 @@ static void kernel_narrow(struct inet_sock *inet, u16 low, u16 high,
 {
 	struct net *net = sock_net(&inet->sk);
 
-	net->ipv4.ip_local_ports.range[0] = low;
-	net->ipv4.ip_local_ports.range[1] = high;
-	inet->local_port_range.lo = sk_lo;
-	inet->local_port_range.hi = sk_hi;
+	portsel_net_port_range_set(net, low, high);
+	portsel_sk_port_range_swap(inet, portsel_sk_port_range(inet),
+				   (u32)sk_hi << 16 | sk_lo);
 	inet_sk_get_local_port_range(&inet->sk, lo, hi);
 }
 

@@ -838,7 +838,7 @@ static void env_release_as(struct select_env *env,
 	__clear_bit(port, env->sim->used);
 	portsel_mem_freed(portsel_perturb_freed(env->table,
 						env_port_offset(as)),
-			  env->req.now);
+			  env->req.now, 0);
 	portsel_mem_released(env_word(as), env_tag(as), port,
 			     portsel_port_preferred(&as->req.range, port));
 }
@@ -1077,18 +1077,22 @@ static void unwatched_first_port_is_probed_again(struct kunit *test)
 
 /*
  * A scan that starts while releases are watched, but with less of the
- * watch left than its mark will live: the watch is made to cover the
- * whole hold, so that a release before the mark expires is told.
+ * watch left than its mark may live: the watch is made to cover the
+ * mark's whole epoch, so that a release before the mark ends is told.
  */
 static void mark_is_watched_for_its_whole_hold(struct kunit *test)
 {
 	struct select_env *env = env_evens_full(test, true, HOLD);
 	struct portsel_result res;
+	unsigned long end;
 
 	env->watch = T0 + 10;
 	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
 	KUNIT_ASSERT_TRUE(test, env_full(env, T0));
 	KUNIT_EXPECT_TRUE(test, portsel_watching(&env->watch, T0 + HOLD - 1));
+	/* to the end of its epoch, whatever the hold becomes */
+	end = T0 - T0 % PORTSEL_RESALT_PERIOD + PORTSEL_RESALT_PERIOD;
+	KUNIT_EXPECT_TRUE(test, portsel_watching(&env->watch, end - 1));
 }
 
 /* The watch ran out during the scan: a release may have gone untold. */
@@ -1175,14 +1179,29 @@ static void bind_held_release_ends_every_mark(struct kunit *test)
 	/* another destination's port: its own slot, the mark stands */
 	portsel_mem_freed(portsel_perturb_freed(env->table,
 						~env_port_offset(env)),
-			  T0 + 1);
+			  T0 + 1, 0);
 	env->req.now = T0 + 2;
 	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
 	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
 
 	__clear_bit(40042, env->sim->used);
-	portsel_mem_freed(&env->freed_any, T0 + 3);
+	portsel_mem_freed(&env->freed_any, T0 + 3, PORTSEL_MEM_FREED_AHEAD);
 	env->req.now = T0 + 4;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port, 40042);
+	__set_bit(40042, env->sim->used);
+
+	/*
+	 * inet_put_port() frees a bind()-held port after the release is
+	 * told: a scan that marks meanwhile (the port still busy) has its
+	 * mark ended by the release dated ahead
+	 */
+	env->req.now = T0 + 5;
+	KUNIT_EXPECT_EQ(test, env_choose(env, &res), -EADDRNOTAVAIL);
+	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
+	KUNIT_EXPECT_TRUE(test, env_full(env, T0 + 5));
+	__clear_bit(40042, env->sim->used);
+	env->req.now = T0 + 6;
 	KUNIT_EXPECT_EQ(test, env_choose(env, &res), 0);
 	KUNIT_EXPECT_EQ(test, res.port, 40042);
 }

@@ -357,11 +357,12 @@ portsel_busy_walk(struct portsel_busy_cache __rcu **slot,
 	/*
 	 * Up to 8 KiB for a whole 16-bit range: kvzalloc() may fall back to
 	 * vmalloc for GFP_KERNEL sockets, and honours a socket that asks
-	 * for less (GFP_NOFS, GFP_NOIO). Without memory the connect goes on
-	 * as if no set were kept.
+	 * for less (GFP_NOFS, GFP_NOIO), never from the reserves of a
+	 * swap socket: the set is only a shortcut. Without memory the
+	 * connect goes on as if no set were kept.
 	 */
 	c = kvzalloc(struct_size(c, map, BITS_TO_LONGS(high - low + 1)),
-		     sk->sk_allocation | __GFP_NOWARN);
+		     (sk->sk_allocation & ~__GFP_MEMALLOC) | __GFP_NOWARN);
 	if (!c)
 		return NULL;
 	/* one reference for the slot, one for the caller */

@@ -11,6 +11,7 @@
 
 #include <linux/atomic.h>
 #include <linux/ftrace.h>
+#include <linux/seqlock.h>
 #include <linux/sysctl.h>
 #include <linux/version.h>
 #include <net/inet_sock.h>
@@ -89,6 +90,27 @@ static inline bool portsel_sk_port_range_swap(struct inet_sock *inet,
 	inet->local_port_range.lo = new & 0xffff;
 	inet->local_port_range.hi = new >> 16;
 	return true;
+#endif
+}
+
+/*
+ * The netns range: one u32 without its seqlock since 6.7 as well. Only
+ * the KUnit suite sets it, on a struct net of its own.
+ */
+static inline void portsel_net_port_range_init(struct net *net)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	seqlock_init(&net->ipv4.ip_local_ports.lock);
+#endif
+}
+
+static inline void portsel_net_port_range_set(struct net *net, u16 lo, u16 hi)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	WRITE_ONCE(net->ipv4.ip_local_ports.range, (u32)hi << 16 | lo);
+#else
+	net->ipv4.ip_local_ports.range[0] = lo;
+	net->ipv4.ip_local_ports.range[1] = hi;
 #endif
 }
 

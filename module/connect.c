@@ -182,8 +182,14 @@ static void portsel_try_met_busy(struct portsel_try *t)
  */
 static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
 {
-	if (t->set.map)
-		return portsel_busyset_has(&t->set, port);
+	if (t->set.map) {
+		if (!READ_ONCE(t->cache->dead))
+			return portsel_busyset_has(&t->set, port);
+		/* another destination's walk replaced it: look instead */
+		portsel_busyset_view(&t->set, NULL);
+		t->look_first = true;
+		t->sdif = portsel_sdif(t->sk);
+	}
 	if (!t->look_first || !portsel_try_taken(t, port))
 		return false;
 	portsel_try_met_busy(t);
@@ -469,9 +475,11 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 		return;
 
 	offset = portsel_port_offset_of(skc);
-	portsel_mem_freed(portsel_perturb_freed(&portsel_table, offset), now);
+	portsel_mem_freed(portsel_perturb_freed(&portsel_table, offset), now,
+			  bind_held ? PORTSEL_MEM_FREED_AHEAD : 0);
 	if (bind_held)
-		portsel_mem_freed(&pn->freed_any, now);
+		portsel_mem_freed(&pn->freed_any, now,
+				  PORTSEL_MEM_FREED_AHEAD);
 
 	portsel_range_of(net, sk_lo, sk_hi, &r, &lo, &hi);
 	if (port < r.low || port > r.high)

@@ -167,7 +167,8 @@ static int portsel_ftrace_site(unsigned long addr, unsigned long *site)
 {
 	static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 	static const u8 endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	static const u8 nop4[4] = { 0x0f, 0x1f, 0x40, 0x00 };
+	/* the kernel's seal: osp nopl (%rax), gen_endbr_poison() */
+	static const u8 nop4[4] = { 0x66, 0x0f, 0x1f, 0x00 };
 	u8 insn[sizeof(endbr64) + MCOUNT_INSN_SIZE];
 	unsigned int at = 0;
 

@@ -30,21 +30,24 @@ bool portsel_mem_full(u64 w, u32 tag, unsigned long now, unsigned long hold)
  * portsel_mem_freed_since - was a port given back since the word's mark?
  * @freed: a slot of the released table (memory.h), as read
  * @w: a word that portsel_mem_full() found marked
- * @now: jiffies
+ * @now: jiffies, read after @freed
  *
  * The mark's scan began at its stamp; a release in that very jiffy, or
  * in the one before (a stamp of jiffy 0 is recorded as 1), may have come
- * after it and counts. The window is younger than the hold, so that
- * 16-bit arithmetic is exact for every release inside it; an older slot
- * value that aliases into it only costs a scan.
+ * after it and counts, and so does one dated up to
+ * %PORTSEL_MEM_FREED_AHEAD past @now (see portsel_mem_freed()). The
+ * window is far shorter than 2^16 jiffies, so 16-bit arithmetic is exact
+ * for every release inside it; an older slot value that aliases into it
+ * only costs a scan.
  *
  * Return: true if the slot moved inside the window.
  */
 bool portsel_mem_freed_since(u16 freed, u64 w, unsigned long now)
 {
-	u16 age = (u16)now - portsel_mem_stamp(w);
+	u16 from = portsel_mem_stamp(w) - 1;
+	u16 to = (u16)now + PORTSEL_MEM_FREED_AHEAD;
 
-	return (u16)((u16)now - freed) <= age + 1;
+	return (u16)(freed - from) <= (u16)(to - from);
 }
 
 /* The port of the key released last, or 0. */

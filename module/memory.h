@@ -95,10 +95,19 @@ bool portsel_mem_freed_since(u16 freed, u64 w, unsigned long now);
 u16 portsel_mem_hint(u64 w, u32 tag);
 void portsel_mem_released(u64 *word, u32 tag, u16 port, bool preferred);
 
-/* A port of the slot's destinations (or of the netns) was given back. */
-static inline void portsel_mem_freed(u16 *slot, unsigned long now)
+/*
+ * A port of the slot's destinations (or of the netns) was given back at
+ * @now, or will be by @ahead jiffies (a port bind() held is free only
+ * once inet_put_port() has removed its bucket, after the release is told:
+ * dated ahead, the release ends the marks of scans that start meanwhile).
+ */
+#define PORTSEL_MEM_FREED_AHEAD	HZ
+static_assert(PORTSEL_MEM_FREED_AHEAD < PORTSEL_RESALT_PERIOD);
+
+static inline void portsel_mem_freed(u16 *slot, unsigned long now,
+				     unsigned long ahead)
 {
-	WRITE_ONCE(*slot, (u16)now);
+	WRITE_ONCE(*slot, (u16)(now + ahead));
 }
 
 #endif /* _PORTSEL_MEMORY_H */

@@ -231,9 +231,10 @@ static int portsel_ef_preferred_busy(struct portsel_ef *ef,
 
 /*
  * Mark the key full, unless a release rewrote the word since it was read.
- * The hint of a port of the other parity stays. The mark lives up to the
- * hold: releases are watched that long first, so that a release before
- * the mark expires always ends it. And a mark needs every probe of the
+ * The hint of a port of the other parity stays. The mark lives at most to
+ * the end of its epoch (its tag changes with the salt), whatever the hold
+ * is or becomes: releases are watched that long first, so that a release
+ * before the mark ends always ends it. And a mark needs every probe of the
  * scan watched: if the watch ran out during the scan (a long one), a
  * release may have gone untold, and the key is not marked. The clock is
  * read after the watch is extended: a release that read the old watch
@@ -247,7 +248,9 @@ static void portsel_ef_mark(struct portsel_ef *ef,
 
 	if (!ef->full || !ef->markable)
 		return;
-	portsel_watch_until(sh->watch, req->now + req->hold);
+	portsel_watch_until(sh->watch, req->now - req->now %
+					PORTSEL_RESALT_PERIOD +
+					PORTSEL_RESALT_PERIOD);
 	if (!time_before(sh->clock(), ef->until))
 		return;
 	mark = portsel_mem_word(ef->tag, portsel_mem_hint(ef->seen, ef->tag),
@@ -282,9 +285,12 @@ static bool portsel_ef_freed_since(const struct portsel_request *req,
 {
 	u16 dest = READ_ONCE(*portsel_perturb_freed(sh->table,
 						     req->port_offset));
+	u16 any = READ_ONCE(*sh->freed_any);
+	/* after the slots: a release stamped after req->now is inside */
+	unsigned long now = sh->clock();
 
-	return portsel_mem_freed_since(dest, w, req->now) ||
-	       portsel_mem_freed_since(READ_ONCE(*sh->freed_any), w, req->now);
+	return portsel_mem_freed_since(dest, w, now) ||
+	       portsel_mem_freed_since(any, w, now);
 }
 
 /*

@@ -26,7 +26,7 @@ Usage: scripts/bench.sh [--runs N] [--long-runs N] [--quick] [--out DIR]
 
 Builds portsel.ko twice from the current sources (as it is, and with a
 parameter bench_via_ftrace that sends its calls of the original through
-the ftrace site, as before portsel_entry_past_ftrace), boots Debian's
+the ftrace site, as before portsel_ftrace_site()), boots Debian's
 kernel in qemu (TCG, one vCPU under instruction counting) once and
 measures, for the policy "kernel" (the stock choice, module loaded) and
 each portsel policy:

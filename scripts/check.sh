@@ -15,14 +15,15 @@ the W=1 module build, the build-time checks refusing a wrong
 prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck,
 the unit tests of the compare and bench analysis (scripts/report-test.sh), the DKMS and
 Debian package test, the .deb installed, rebooted and purged in a booted
-Debian 12 (scripts/systemtest.sh), KUnit under UML (scripts/kunit.sh),
+Debian 12 (scripts/systemtest.sh), KUnit under UML built from Debian's
+6.1 and 6.12 sources (scripts/kunit.sh, --source 6.12),
 the test VM (scripts/vmtest.sh) on every target of scripts/targets
 (the whole case list on bookworm-amd64 and trixie-amd64, the core cases
 on the others), and a smoke run of make compare (scripts/compare.sh
 --smoke). Each tier's output is shown; the last line is the sum, "N
 passed, N failed". Exits non-zero if any tier failed.
 
-The tiers of lane 2 (the system test, the trixie and rt targets) build
+The tiers of lane 2 (the system test and the trixie targets) build
 in scratch copies and boot VMs of their own: they run beside the other
 tiers (their output comes at the end), which on 2 cores takes about a
 third off the wall time. PORTSEL_CHECK_LANES=1 runs every tier in turn.
@@ -62,11 +63,12 @@ TIERS=(
 	"package:1:scripts/package-test.sh"
 	"systemtest:2:scripts/systemtest.sh"
 	"kunit:1:scripts/kunit.sh"
+	"kunit-6.12:1:scripts/kunit.sh --source 6.12"
 	"vmtest:1:scripts/vmtest.sh"
 	"vmtest-trixie:2:scripts/vmtest.sh --target trixie-amd64"
 	"vmtest-cloud:1:scripts/vmtest.sh --target bookworm-cloud-amd64 --core"
 	"vmtest-backports:1:scripts/vmtest.sh --target bookworm-backports-amd64 --core"
-	"vmtest-rt:2:scripts/vmtest.sh --target bookworm-rt-amd64 --core"
+	"vmtest-rt:1:scripts/vmtest.sh --target bookworm-rt-amd64 --core"
 	"vmtest-trixie-cloud:2:scripts/vmtest.sh --target trixie-cloud-amd64 --core"
 	"vmtest-trixie-rt:2:scripts/vmtest.sh --target trixie-rt-amd64 --core"
 	"compare:1:scripts/compare.sh --smoke"

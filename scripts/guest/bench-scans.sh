@@ -129,7 +129,7 @@ fills() {
 
 # The probe workloads run under VARIANT when there is one: the module
 # built with a switch, bench_via_ftrace, that sends its calls of the
-# original through the ftrace site (as before portsel_entry_past_ftrace)
+# original through the ftrace site (as before portsel_ftrace_site())
 # instead of past it. "past" and "ftrace" are the two settings of it.
 PROBE_KO=
 VIA=/sys/module/portsel/parameters/bench_via_ftrace

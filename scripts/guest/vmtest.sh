@@ -1132,8 +1132,10 @@ case_memory_ranges() {
 
 	# reserve_odd: a narrow IP_LOCAL_PORT_RANGE socket exhausts its 5
 	# even ports; a default-range socket to the same destination,
-	# with nothing of its own held, still gets an even port
+	# with nothing of its own held, still gets an even port (parity
+	# for sockets with their own range, 6.1's rule)
 	pset reserve_odd 1
+	pset socket_range_parity 1
 	set_range 32768 60999
 	R_LO=40000 R_HI=40009
 	fill -r 40000-40009 -x "portsel-tool fill -n 1 127.0.0.1:$((DPORT + 1)) >/tmp/wide.out"

@@ -53,7 +53,7 @@ bench_budget() {
 # $work/NAME. With "switch", for the probe cost's before/after, built with
 # PORTSEL_BENCH=y (Kbuild): a module parameter bench_via_ftrace makes its
 # calls of the original enter through the ftrace site, as they did before
-# portsel_entry_past_ftrace, so that both ways alternate within one load
+# portsel_ftrace_site(), so that both ways alternate within one load
 # of one module.
 bench_build() {
 	local d=$work/$1 flags=()
