@@ -69,7 +69,7 @@ TIERS=(
 	"vmtest-cloud:1:scripts/vmtest.sh --target bookworm-cloud-amd64 --core"
 	"vmtest-backports:1:scripts/vmtest.sh --target bookworm-backports-amd64 --core"
 	"vmtest-rt:1:scripts/vmtest.sh --target bookworm-rt-amd64 --core"
-	"vmtest-trixie-cloud:2:scripts/vmtest.sh --target trixie-cloud-amd64 --core"
+	"vmtest-trixie-cloud:1:scripts/vmtest.sh --target trixie-cloud-amd64 --core"
 	"vmtest-trixie-rt:2:scripts/vmtest.sh --target trixie-rt-amd64 --core"
 	"compare:1:scripts/compare.sh --smoke"
 )
