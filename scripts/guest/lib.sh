@@ -62,6 +62,11 @@ kernel_socket_range_parity() {
 	uname -r | awk -F '[.-]' '{ print ($1 < 6 || ($1 == 6 && $2 < 8)) ? 1 : 0 }'
 }
 
+# kernel_at_least MAJOR MINOR: is the running kernel that or newer?
+kernel_at_least() {
+	uname -r | awk -F '[.-]' -v a="$1" -v b="$2" '{ exit !($1 > a || ($1 == a && $2 >= b)) }'
+}
+
 # The netns's ip_local_port_range: set_range LO HI.
 set_range() {
 	echo "$1 $2" >/proc/sys/net/ipv4/ip_local_port_range

@@ -1042,6 +1042,94 @@ static int cmd_write(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+
+struct race_writer {
+	int fd;
+	uint32_t range;		/* what it sets */
+	unsigned long delay_us;
+	uint64_t t_start;	/* when its setsockopt() began */
+	int err;
+};
+
+static void *race_write(void *arg)
+{
+	struct race_writer *w = arg;
+
+	usleep(w->delay_us);
+	w->t_start = now_ns();
+	if (setsockopt(w->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &w->range,
+		       sizeof(w->range)))
+		w->err = errno;
+	return NULL;
+}
+
+/*
+ * IP_LOCAL_PORT_RANGE set by another thread while connect() runs (since
+ * 6.7 it takes no socket lock): the user's write must stand, whatever the
+ * connect did with the field meanwhile. Each round connects a socket with
+ * range -r while a thread sets -R after -d microseconds, then reads the
+ * option back: "lost" counts rounds where it is not -R; "during" those
+ * whose write began while connect() ran (else the round tested nothing).
+ */
+static int cmd_rangerace(int argc, char **argv)
+{
+	struct sock_opts o = { 0 }, r2 = { 0 };
+	unsigned long rounds = 20, delay = 200, i;
+	unsigned long lost = 0, during = 0, errors = 0, werr = 0;
+	const struct opt opts[] = {
+		{ 'n', OPT_NUM, &rounds, 1 << 20, "count" },
+		{ 'd', OPT_NUM, &delay, 10000000, "delay" },
+		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
+		{ .name = 'R', .kind = OPT_RANGE, .to = &r2 },
+		{ 0 }
+	};
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+	int err = 0;
+
+	if (parse_opts(argc, argv, opts))
+		return 2;
+	if (optind + 1 != argc || !o.range || !r2.range)
+		die("rangerace: want -r LO-HI -R LO-HI and one ADDR:PORT");
+	dlen = parse_addr(argv[optind], true, &dst);
+
+	for (i = 0; i < rounds; i++) {
+		struct race_writer w = { .range = r2.range, .delay_us = delay };
+		uint32_t got = 0;
+		socklen_t len = sizeof(got);
+		uint64_t t0, t1;
+		pthread_t tid;
+		int e = 0;
+
+		w.fd = client_socket(dst.ss_family, SOCK_STREAM, &o);
+		if (w.fd < 0)
+			die("socket: %s", errname(-w.fd));
+		if (pthread_create(&tid, NULL, race_write, &w))
+			die("pthread_create failed");
+		t0 = now_ns();
+		if (connect(w.fd, (struct sockaddr *)&dst, dlen))
+			e = errno;
+		t1 = now_ns();
+		pthread_join(tid, NULL);
+		if (e) {
+			errors++;
+			err = e;
+		}
+		if (w.err)
+			werr++;
+		if (w.t_start > t0 && w.t_start < t1)
+			during++;
+		if (getsockopt(w.fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &got,
+			       &len) || got != r2.range)
+			lost++;
+		close_rst(w.fd);
+	}
+	printf("# rangerace rounds=%lu lost=%lu during=%lu errors=%lu err=%s write_errors=%lu\n",
+	       rounds, lost, during, errors, err ? errname(err) : "none", werr);
+	return 0;
+}
+
 /* Serial ports as byte channels: no newline translation, no echo. */
 static int cmd_ttyraw(int argc, char **argv)
 {
@@ -1122,6 +1210,13 @@ static const struct {
 	  "\t(default 2) for SECS seconds (default 10; 0: until SIGTERM),\n"
 	  "\tthen '# churn connects=N errors=N avg_ns= p50_ns= max_ns= ms= ns=\n\t[fails=N fail_avg_ns= fail_p50_ns= fail_max_ns=] err_X=N' (p50:\n\tthe median, nearest rank: the lower middle time; fail_*: the connect() calls that failed);\n"
 	  "\t-n: stop after N attempts in all (no time limit unless -d)" },
+	{ "rangerace", cmd_rangerace,
+	  "[-n ROUNDS] [-d US] -r LO-HI -R LO-HI ADDR:PORT\n"
+	  "\tconnect ROUNDS sockets (default 20) with IP_LOCAL_PORT_RANGE -r\n"
+	  "\twhile another thread sets -R on each after US microseconds\n"
+	  "\t(default 200); read it back: '# rangerace rounds= lost=\n"
+	  "\tduring= errors= err= write_errors=' (lost: -R did not stand;\n"
+	  "\tduring: the write began while connect() ran)" },
 	{ "write", cmd_write,
 	  "FILE DATA\n"
 	  "\tone write(2) of DATA (escapes \\n \\r \\t \\0 \\\\ \\xHH) to\n"

@@ -1470,6 +1470,36 @@ case_busy_set_device() {
 	wait "$four_holder"
 }
 
+# IP_LOCAL_PORT_RANGE set by another thread while connect() scans (since
+# 6.7 setsockopt() takes no socket lock for it): the user's value stands,
+# never overwritten by the connect's restore. Each connect scans 500 busy
+# even ports first (no memory, no busy set), long enough for the write to
+# land inside it; on 6.1 the write waits for the socket lock instead.
+case_socket_range_race() {
+	need_module || return
+	pset policy even-first
+	pset exhaust_hold_ms 0
+	echo 65536 >/sys/module/portsel/parameters/busy_walk_after
+	set_range 40000 40999
+	new_dst
+	hold_ports "127.0.0.1:$DPORT" -n 990
+	expect "range race: held" "$HELD_PORTS" 990
+	portsel-tool rangerace -n 20 -d 300 -r 40000-40999 -R 40000-40998 \
+		"127.0.0.1:$DPORT" >/tmp/race.out 2>&1
+	race=$(tail -n 1 /tmp/race.out)
+	echo "  $race"
+	expect "range race: rounds" "$(echo "$race" | sed -n 's/.* rounds=\([0-9]*\).*/\1/p')" 20
+	expect "range race: the user's value lost" \
+		"$(echo "$race" | sed -n 's/.* lost=\([0-9]*\).*/\1/p')" 0
+	expect "range race: connect errors" \
+		"$(echo "$race" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')" 0
+	if kernel_at_least 6 7; then
+		expect_cmp "range race: writes during a connect" \
+			"$(echo "$race" | sed -n 's/.* during=\([0-9]*\).*/\1/p')" -gt 0
+	fi
+	release_ports
+}
+
 case_stress() {
 	need_module || return
 	R_LO=40000 R_HI=40999
@@ -1631,6 +1661,7 @@ run_case busy-set case_busy_set
 run_case memory-release-other-key case_memory_release_other_key
 run_case memory-watch-covers-mark case_memory_watch_covers_mark
 run_case busy-set-device case_busy_set_device
+run_case socket-range-race case_socket_range_race
 run_case stress case_stress
 run_case kernel-and-rmmod case_kernel_and_rmmod
 ONLY="  "
