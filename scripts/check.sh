@@ -55,6 +55,7 @@ scripts/deps.sh --flavour cloud-amd64 --flavour rt-amd64
 # others.
 TIERS=(
 	"build:1:scripts/build-w1.sh"
+	"build-6.12:1:scripts/build-w1.sh --target bookworm-backports-amd64 --target trixie-amd64"
 	"build-fail:1:scripts/build-fail.sh"
 	"style:1:scripts/style.sh"
 	"sparse:1:scripts/sparse.sh"
