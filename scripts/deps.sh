@@ -16,8 +16,9 @@ the kernel image and headers the module is built and tested against
 linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
 test VM), stress-ng (make bench runs its sockmany stressor in the VM),
-the DKMS packaging tools, and debootstrap and e2fsprogs for the system
-test's Debian 12 root fs.
+the DKMS packaging tools, debootstrap and e2fsprogs for the system
+test's Debian 12 root fs (and the trixie chroot of scripts/targets), and
+pahole (6.12 headers build modules with BTF).
 Does nothing when everything is present.
 
   --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
@@ -51,6 +52,7 @@ PKGS=(
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
 	debootstrap e2fsprogs util-linux
+	pahole
 )
 for f in ${flavours[@]+"${flavours[@]}"}; do
 	PKGS+=("linux-image-$f" "linux-headers-$f")
