@@ -126,6 +126,15 @@ static int portsel_sdif(const struct sock *sk)
 	return l3mdev_master_ifindex_by_index(sock_net(sk), sk->sk_bound_dev_if);
 }
 
+/* From now on, look a candidate up before asking the kernel about it. */
+static void portsel_try_look_first(struct portsel_try *t)
+{
+	if (!t->look_first) {
+		t->look_first = true;
+		t->sdif = portsel_sdif(t->sk);
+	}
+}
+
 /* Has the netns range changed since the order was made? */
 static bool portsel_range_moved(const struct portsel_try *t)
 {
@@ -187,8 +196,7 @@ static bool portsel_try_known_busy(struct portsel_try *t, u16 port)
 			return portsel_busyset_has(&t->set, port);
 		/* another destination's walk replaced it: look instead */
 		portsel_busyset_view(&t->set, NULL);
-		t->look_first = true;
-		t->sdif = portsel_sdif(t->sk);
+		portsel_try_look_first(t);
 	}
 	if (!t->look_first || !portsel_try_taken(t, port))
 		return false;
@@ -227,10 +235,7 @@ int portsel_try_port(void *arg, u16 port)
 	err = portsel_hook_call_orig(t->death_row, t->sk, t->port_offset,
 				     t->check);
 	if (err == -EADDRNOTAVAIL && !t->walked) {
-		if (!t->look_first) {
-			t->look_first = true;
-			t->sdif = portsel_sdif(t->sk);
-		}
+		portsel_try_look_first(t);
 		portsel_try_met_busy(t);
 	}
 	return err;

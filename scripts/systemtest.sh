@@ -104,8 +104,8 @@ suite=bookworm
 
 # shellcheck source=scripts/lib/systemtest-rootfs.sh
 . "$PORTSEL_ROOT/scripts/lib/systemtest-rootfs.sh"
-mirror=${PORTSEL_SYSTEST_MIRROR:-$(host_mirror "$suite")}
-security=${PORTSEL_SYSTEST_SECURITY:-$(host_mirror "$suite-security")}
+mirror=${PORTSEL_SYSTEST_MIRROR:-$(portsel_mirror "$suite")}
+security=${PORTSEL_SYSTEST_SECURITY:-$(portsel_mirror "$suite-security")}
 if [ -z "$mirror" ]; then
 	echo "systemtest: no $suite mirror in /etc/apt/sources*; set PORTSEL_SYSTEST_MIRROR" >&2
 	exit 1

@@ -20,27 +20,6 @@ ROOTFS_INCLUDE=(systemd systemd-sysv udev kmod procps iproute2 dkms gcc make
 # newest ABI)
 ROOTFS_KERNEL=("linux-image-$abi" "linux-headers-$abi")
 
-# The first URI of the host's apt sources that serves SUITE.
-host_mirror() {
-	local want=$1 f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		case $f in
-		*.sources)
-			awk -v want="$want" '
-				/^[[:space:]]*$/ { if (u != "" && s) { print u; exit }
-					u = ""; s = 0; next }
-				/^URIs:/ { u = $2 }
-				/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == want) s = 1 }
-				END { if (u != "" && s) print u }' "$f" ;;
-		*)
-			awk -v want="$want" '$1 == "deb" {
-				i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-				if ($(i + 1) == want) print $i }' "$f" ;;
-		esac
-	done | head -n 1
-}
 # The base's cache key: this list and the candidate version of every
 # named package (as the host's apt sees the same mirror).
 base_key() {
