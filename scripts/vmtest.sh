@@ -163,6 +163,7 @@ if [ -n "$target" ]; then
 	portsel_say "target $target: kernel $T_ABI${T_CHROOT:+ (modules built in $T_CHROOT)}"
 	PORTSEL_VM_KERNEL=$T_VMLINUZ
 	PORTSEL_VM_MODDIR=$T_MODDIR
+	PORTSEL_VM_ARCH=$T_ARCH
 elif [ -n "$build_kdir" ]; then
 	T_KDIR=$build_kdir T_CHROOT=
 fi
