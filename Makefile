@@ -7,7 +7,7 @@
 KDIR ?= $(shell scripts/kdir.sh 2>/dev/null || echo /lib/modules/$$(uname -r)/build)
 MODULE := portsel.ko
 
-.PHONY: all module module-w1 clean check vmtest debugtest kunit compare bench \
+.PHONY: all module module-w1 clean check matrix vmtest debugtest kunit compare bench \
 	style sparse shellcheck report-test deps targets
 
 all: module
@@ -37,6 +37,11 @@ clean:
 # Everything a contributor keeps green; ends with "N passed, N failed".
 check:
 	@scripts/check.sh
+
+# What make check leaves out for time: every VM case on every target and
+# the system test on each Debian it supports (hours under TCG).
+matrix: deps
+	@scripts/matrix.sh $(ARGS)
 
 # The target make vmtest builds portsel for (in a scratch copy:
 # ./portsel.ko is left alone) and boots: a row of scripts/targets. Its

@@ -11,19 +11,21 @@ usage() {
 Usage: scripts/check.sh [--help]
 
 Runs, in order: dependency install (scripts/deps.sh), then the tiers:
-the W=1 module build, the build-time checks refusing a wrong
+the W=1 module build (for the 6.12 and arm64 targets too), the build-time checks refusing a wrong
 prototype or config (scripts/build-fail.sh), checkpatch, sparse, shellcheck,
 the unit tests of the compare and bench analysis (scripts/report-test.sh), the DKMS and
 Debian package test, the .deb installed, rebooted and purged in a booted
 Debian 12 (scripts/systemtest.sh), KUnit under UML built from Debian's
 6.1 and 6.12 sources (scripts/kunit.sh, --source 6.12),
 the test VM (scripts/vmtest.sh) on every target of scripts/targets
-(the whole case list on bookworm-amd64 and trixie-amd64, the core cases
-on the others), and a smoke run of make compare (scripts/compare.sh
---smoke). Each tier's output is shown; the last line is the sum, "N
+(the whole case list with 20 stress cycles on bookworm-amd64 and
+trixie-arm64, the core cases on the others), and a smoke run of make
+compare (scripts/compare.sh --smoke). make matrix (scripts/matrix.sh)
+holds what does not fit: every case on every target, and the system
+test of each Debian release. Each tier's output is shown; the last line is the sum, "N
 passed, N failed". Exits non-zero if any tier failed.
 
-The tiers of lane 2 (the system test and the trixie targets) build
+The tiers of lane 2 (the system test and three trixie targets) build
 in scratch copies and boot VMs of their own: they run beside the other
 tiers (their output comes at the end), which on 2 cores takes about a
 third off the wall time. PORTSEL_CHECK_LANES=1 runs every tier in turn.
@@ -51,11 +53,13 @@ scripts/deps.sh --flavour cloud-amd64 --flavour rt-amd64
 # builds in the tree. On 2 cores that takes about a third off the wall
 # time. PORTSEL_CHECK_LANES=1 runs every tier in turn instead.
 # Every row of scripts/targets boots its kernel: the full case list on
-# one 6.1 and one 6.12 target, the core cases (vmtest.sh --core) on the
-# others.
+# bookworm-amd64 (6.1, x86_64) and trixie-arm64 (6.12, arm64), with 20
+# load/unload cycles in case stress, the core cases (vmtest.sh --core)
+# on the others. make matrix runs every case, 50 cycles, everywhere.
+FULL_STRESS_LOADS=20
 TIERS=(
 	"build:1:scripts/build-w1.sh"
-	"build-6.12:1:scripts/build-w1.sh --target bookworm-backports-amd64 --target trixie-amd64"
+	"build-targets:1:scripts/build-w1.sh --target bookworm-backports-amd64 --target trixie-amd64 --target bookworm-arm64 --target trixie-arm64"
 	"build-fail:1:scripts/build-fail.sh"
 	"style:1:scripts/style.sh"
 	"sparse:1:scripts/sparse.sh"
@@ -65,11 +69,13 @@ TIERS=(
 	"systemtest:2:scripts/systemtest.sh"
 	"kunit:1:scripts/kunit.sh"
 	"kunit-6.12:1:scripts/kunit.sh --source 6.12"
-	"vmtest:1:scripts/vmtest.sh"
-	"vmtest-trixie:2:scripts/vmtest.sh --target trixie-amd64"
+	"vmtest:1:scripts/vmtest.sh --stress-loads $FULL_STRESS_LOADS"
+	"vmtest-trixie:2:scripts/vmtest.sh --target trixie-amd64 --core"
+	"vmtest-trixie-arm64:2:scripts/vmtest.sh --target trixie-arm64 --stress-loads $FULL_STRESS_LOADS"
 	"vmtest-cloud:1:scripts/vmtest.sh --target bookworm-cloud-amd64 --core"
 	"vmtest-backports:1:scripts/vmtest.sh --target bookworm-backports-amd64 --core"
 	"vmtest-rt:1:scripts/vmtest.sh --target bookworm-rt-amd64 --core"
+	"vmtest-arm64:1:scripts/vmtest.sh --target bookworm-arm64 --core"
 	"vmtest-trixie-cloud:1:scripts/vmtest.sh --target trixie-cloud-amd64 --core"
 	"vmtest-trixie-rt:2:scripts/vmtest.sh --target trixie-rt-amd64 --core"
 	"compare:1:scripts/compare.sh --smoke"

@@ -17,8 +17,9 @@ linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
 test VM), stress-ng (make bench runs its sockmany stressor in the VM),
 the DKMS packaging tools, debootstrap and e2fsprogs for the system
-test's Debian 12 root fs (and the trixie chroot of scripts/targets), and
-pahole (6.12 headers build modules with BTF).
+test's Debian 12 root fs (and the trixie chroot of scripts/targets),
+pahole (6.12 headers build modules with BTF), and for the arm64 targets
+the cross compiler with its C library and qemu-system-arm.
 Does nothing when everything is present.
 
   --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
@@ -53,6 +54,7 @@ PKGS=(
 	perl openssl
 	debootstrap e2fsprogs util-linux
 	pahole
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 )
 for f in ${flavours[@]+"${flavours[@]}"}; do
 	PKGS+=("linux-image-$f" "linux-headers-$f")
