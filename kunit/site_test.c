@@ -29,6 +29,8 @@ struct site_case {
 #define BL_FTRACE	0x97fe1234	/* bl, backwards */
 #define PACIASP		0xd503233f
 #define BTI_C		0xd503245f
+#define KPROBE_BRK	0xd4200080	/* brk #4 */
+#define KGDB_BRK	0xd4208000	/* brk #0x400 */
 
 static const struct site_case site_cases[] = {
 	{ "x86 NOP5 site", false, false,
@@ -52,6 +54,11 @@ static const struct site_case site_cases[] = {
 	  {}, 0, 4, 8, { MOV_X9_X30, A64_NOP } },
 	{ "arm64 mov x9,x30; bl ftrace_caller", true, false,
 	  {}, 0, 4, 8, { MOV_X9_X30, BL_FTRACE } },
+	/* a kprobe on the symbol: its breakpoint instead of the mov */
+	{ "arm64 kprobe brk; bl ftrace_caller", true, false,
+	  {}, 0, 4, 8, { KPROBE_BRK, BL_FTRACE } },
+	{ "arm64 another brk (kgdb)", true, false,
+	  {}, -ENOEXEC, 0, 0, { KGDB_BRK, A64_NOP } },
 	/* as compiled, before ftrace_init() wrote the first instruction */
 	{ "arm64 nop; nop", true, false, {}, -ENOEXEC, 0, 0, { A64_NOP, A64_NOP } },
 	{ "arm64 BTI landing pad first", true, false,

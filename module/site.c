@@ -58,6 +58,13 @@ int portsel_site_x86_64(const u8 *text, bool ibt, struct portsel_site *s)
 #define ARM64_MOV_X9_X30	0xaa1e03e9
 #define ARM64_BL_MASK		0xfc000000
 #define ARM64_BL		0x94000000
+/*
+ * arm64 has no KPROBES_ON_FTRACE: a kprobe on the symbol (a kretprobe,
+ * a tracefs probe, kprobe_post in the tests) replaces the first
+ * instruction with this breakpoint, "brk #KPROBES_BRK_IMM", and steps the
+ * displaced "mov x9, x30" aside; the site and the body are untouched.
+ */
+#define ARM64_KPROBE_BRK	0xd4200080
 
 /* Instructions are little-endian whatever the data's order. */
 static u32 portsel_arm64_insn(const u8 *p)
@@ -81,7 +88,7 @@ int portsel_site_arm64(const u8 *text, struct portsel_site *s)
 	u32 first = portsel_arm64_insn(text);
 	u32 second = portsel_arm64_insn(text + ARM64_INSN_SIZE);
 
-	if (first != ARM64_MOV_X9_X30)
+	if (first != ARM64_MOV_X9_X30 && first != ARM64_KPROBE_BRK)
 		return -ENOEXEC;
 	if (second != ARM64_NOP && (second & ARM64_BL_MASK) != ARM64_BL)
 		return -ENOEXEC;

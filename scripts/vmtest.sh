@@ -46,7 +46,8 @@ module); the kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
                   PORTSEL_VM_MODDIR for one that is not installed;
                   PORTSEL_MAKE_FLAGS: more make arguments for the build)
   --keep          keep the work directory (console.log, result, initramfs)
-  --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT)
+  --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT,
+                  twice that for an arm64 target)
   --stress-loads N  load/unload cycles of case stress (default
                   $STRESS_LOADS, at least 10); each cycle flips the
                   policy 100 times, reserve_odd and exhaust_hold_ms 25
@@ -164,6 +165,10 @@ if [ -n "$target" ]; then
 	PORTSEL_VM_KERNEL=$T_VMLINUZ
 	PORTSEL_VM_MODDIR=$T_MODDIR
 	PORTSEL_VM_ARCH=$T_ARCH
+	# emulating arm64 takes about twice as long (50 stress cycles: 15 min)
+	if [ "$T_ARCH" != amd64 ] && [ "$timeout" = "$PORTSEL_VM_TIMEOUT" ]; then
+		timeout=$((timeout * 2))
+	fi
 elif [ -n "$build_kdir" ]; then
 	T_KDIR=$build_kdir T_CHROOT=
 fi

@@ -905,7 +905,10 @@ case_kretprobe() {
 }
 
 # A kprobe with a post_handler is armed through kprobes' IPMODIFY ftrace
-# ops: only one of it and portsel can hold __inet_hash_connect.
+# ops where kprobes use ftrace (x86_64): only one of it and portsel can
+# hold __inet_hash_connect. Where they do not (arm64), the kprobe is a
+# breakpoint at the symbol, before the ftrace site: both hold, in either
+# order.
 case_ipmodify_owner() {
 	portsel_loaded && portsel_unload
 	ko=/guest/kprobe_post.ko
@@ -917,6 +920,11 @@ case_ipmodify_owner() {
 		fail "insmod kprobe_post.ko failed"
 		return
 	}
+	if ! grep -q '__inet_hash_connect.*FTRACE' /sys/kernel/debug/kprobes/list; then
+		vm_say "  $(grep __inet_hash_connect /sys/kernel/debug/kprobes/list): a breakpoint, not ftrace"
+		kprobe_coexists
+		return
+	fi
 	portsel_load_fails "kprobe post_handler first"
 	case $INSMOD_OUT in
 	*busy*) ;;
@@ -940,6 +948,29 @@ case_ipmodify_owner() {
 	pset policy even-first
 	fill_exhaust "portsel first 40000-40002" 40000 40002 3
 	expect "portsel first 40000-40002: top port" "$A_top" 1
+}
+
+# kprobe_post_fill WHAT: a 3-port fill under even-first, with the
+# post_handler seeing each of the kernel's calls (3 connects, 1 refused)
+kprobe_post_fill() {
+	h0=$(cat /sys/module/kprobe_post/parameters/hits)
+	pset policy even-first
+	fill_exhaust "$1 40000-40002" 40000 40002 3
+	expect "$1 40000-40002: top port" "$A_top" 1
+	expect "$1: post_handler calls" \
+		$(($(cat /sys/module/kprobe_post/parameters/hits) - h0)) 4
+}
+
+kprobe_coexists() {
+	portsel_load || fail "insmod portsel with kprobe_post loaded failed"
+	portsel_loaded && kprobe_post_fill "kprobe post_handler first"
+	portsel_unload
+	rmmod kprobe_post || fail "rmmod kprobe_post failed"
+	portsel_load || fail "insmod portsel failed"
+	insmod /guest/kprobe_post.ko ||
+		fail "insmod kprobe_post.ko with portsel loaded failed"
+	kprobe_post_fill "portsel first"
+	rmmod kprobe_post || fail "rmmod kprobe_post failed"
 }
 
 # Debian's perf and trace-cmd decode portsel:portsel_select from its

@@ -55,7 +55,7 @@ portsel_target_gnu_type() {
 
 # Is the row's architecture other than the host's (modules cross-built)?
 portsel_target_cross() {
-	[ "$T_ARCH" != "$(portsel_host_arch)" ]
+	[ "${T_ARCH:-$(portsel_host_arch)}" != "$(portsel_host_arch)" ]
 }
 
 # Does the row's kernel install on the host, as the host's own suite?
