@@ -192,7 +192,7 @@ portsel_vm_initramfs() {
 	if [ -f "$PORTSEL_MODULE" ]; then
 		cp "$PORTSEL_MODULE" "$root/lib/modules/portsel.ko" || return 1
 	fi
-	# NAME? is a module the kernel may lack (DCCP left Debian 13's)
+	# NAME? is a module the kernel may lack (DCCP, removed upstream in 6.16)
 	for m in $PORTSEL_VM_KMODS; do
 		case $m in
 		*\?) portsel_vm_kmod "$abi" "${m%\?}" "$root/lib/modules" ||
