@@ -15,8 +15,9 @@ PORTSEL_SAY_PREFIX=compare
 
 usage() {
 	cat <<USAGE
-Usage: scripts/compare.sh [--quick | --smoke] [--range N] [--out DIR]
-                          [--keep] [--timeout SECS] [--raw FILE] [--help]
+Usage: scripts/compare.sh [--target NAME] [--quick | --smoke] [--range N]
+                          [--out DIR] [--keep] [--timeout SECS] [--raw FILE]
+                          [--help]
 
 Builds portsel.ko, boots the kernel it was built for in qemu (TCG) and,
 for each policy of net.portsel.available_policies (kernel first, as the
@@ -33,13 +34,22 @@ and 3-4 again for even-first with reserve_odd=1. Prints a table; writes
 DIR/compare.md, DIR/compare.csv and DIR/compare.png (gnuplot).
 Installs what is missing first (scripts/deps.sh).
 
+  --target NAME   a row of scripts/targets (make targets; make compare
+                  TARGET=NAME): $(portsel_targets | paste -sd' ' | fold -s -w 46 | sed 's/ *$//; 2,$s/^/                  /')
+                  Its kernel is installed (the host's own suite) or
+                  fetched into the cache, portsel is built for it in a
+                  scratch copy (./portsel.ko is left alone) and that
+                  kernel boots; the outputs name it. Without it: make
+                  module's ./portsel.ko and its kernel (KDIR; Debian 12's
+                  amd64 on a Debian 12 host, bookworm-amd64)
   --range N       ports of the fill range (multiple of 4, 16..28232;
                   default 4000)
   --quick         30,000 reuse rounds instead of 100,000 (about 3 min)
   --smoke         tiny sizes, results in a temporary directory, then
                   checks the outputs; ends with "N passed, N failed"
                   (a tier of make check)
-  --out DIR       where the three files go (default results/)
+  --out DIR       where the three files go (default results/, with
+                  --target results/NAME/)
   --keep          keep the work directory (VM console, raw records)
   --raw FILE      no VM: tables and picture from the raw records of an
                   earlier run (raw.csv of a --keep work directory)
@@ -60,9 +70,14 @@ out=
 keep=0
 timeout=
 raw=
+target=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
+	--target)
+		[ $# -ge 2 ] || die "$1 wants a value (try --help)"
+		portsel_target "$2" || exit 2
+		target=$2; shift 2 ;;
 	--quick) mode=quick; shift ;;
 	--smoke) mode=smoke; shift ;;
 	--keep) keep=1; shift ;;
@@ -104,7 +119,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-compare.XXXXXX")
 if [ "$mode" = smoke ]; then
 	out=${out:-$work/out}
 else
-	out=${out:-$PORTSEL_ROOT/results}
+	out=${out:-$PORTSEL_ROOT/results${target:+/$target}}
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -126,10 +141,18 @@ meta() {
 
 # Build, boot, run the workloads: the raw records in $work/raw.csv.
 measure() {
-	portsel_say "building portsel.ko"
-	if ! make -C "$PORTSEL_ROOT" module >"$work/build.log" 2>&1; then
-		tail -n 30 "$work/build.log" >&2
-		die "the module did not build"
+	if [ -n "$target" ]; then
+		portsel_target_use "$target" ||
+			die "cannot get the kernel of target $target"
+		portsel_say "building portsel.ko against $T_KDIR"
+		portsel_target_build "$work/portsel" || die "the module did not build"
+		PORTSEL_MODULE=$work/portsel/portsel.ko
+	else
+		portsel_say "building portsel.ko"
+		if ! make -C "$PORTSEL_ROOT" module >"$work/build.log" 2>&1; then
+			tail -n 30 "$work/build.log" >&2
+			die "the module did not build"
+		fi
 	fi
 
 	portsel_say "$mode run: fill range $range ports, ${sizes[1]} + ${sizes[2]}" \
@@ -140,7 +163,7 @@ measure() {
 		--arg "range=$range" --arg "one=${sizes[1]}" \
 		--arg "spread=${sizes[2]}" --arg "dsts=${sizes[3]}" \
 		--arg "reuse=${sizes[4]}" --arg "binds=${sizes[5]}" \
-		--arg "mode=$mode" \
+		--arg "mode=$mode" --arg "target=$target" \
 		"$work" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
 
 	portsel_vm_result "$work" "$work/raw.csv"

@@ -9,7 +9,8 @@
 # Arguments are KEY=VALUE: range (ports of the fill range, a multiple of
 # 4), one (connects to one destination), spread and dsts (connects over
 # that many destinations), reuse (connect/close rounds), binds (bind(0)
-# attempts per checkpoint), mode (recorded as meta,MODE).
+# attempts per checkpoint), mode (recorded as meta,MODE), target (the row
+# of scripts/targets whose kernel this is, recorded as meta,TARGET).
 #
 # The guest only measures; the host computes every figure. Results go to
 # fd 3 as CSV records, first field the record type:
@@ -37,6 +38,7 @@ DSTS=200
 REUSE=100000
 BINDS=100
 MODE=
+TARGET=
 for a in "$@"; do
 	case $a in
 	range=*) RANGE=${a#*=} ;;
@@ -46,6 +48,7 @@ for a in "$@"; do
 	reuse=*) REUSE=${a#*=} ;;
 	binds=*) BINDS=${a#*=} ;;
 	mode=*) MODE=${a#*=} ;;
+	target=*) TARGET=${a#*=} ;;
 	*) vm_say "compare: unknown argument '$a'"; exit 2 ;;
 	esac
 done
@@ -209,6 +212,7 @@ result "meta,module,$(cat /sys/module/portsel/version 2>/dev/null)"
 result "meta,cpus,$(grep -c ^processor /proc/cpuinfo)"
 result "meta,policies,$POLICIES"
 result "meta,MODE,$MODE"
+result "meta,TARGET,$TARGET"
 for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI; do
 	eval "result \"meta,$k,\$$k\""
 done

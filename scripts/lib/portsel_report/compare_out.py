@@ -96,9 +96,25 @@ def table_md(rows, dsts):
 
 
 def title(meta):
-    return ("Debian %s under qemu TCG (%s vCPUs); fill range %s-%s (%s ports);"
-            " module %s" % (meta["kernel"], meta["cpus"], meta["FILL_LO"],
-                            meta["FILL_HI"], meta["RANGE"], meta["module"]))
+    target = meta.get("TARGET") or ""
+    return ("Debian %s%s under qemu TCG (%s vCPUs); fill range %s-%s (%s"
+            " ports); module %s"
+            % (meta["kernel"], " (target %s)" % target if target else "",
+               meta["cpus"], meta["FILL_LO"], meta["FILL_HI"], meta["RANGE"],
+               meta["module"]))
+
+
+def command(meta):
+    """The command that made a run of these records."""
+    mode = meta.get("MODE") or "full"
+    cmd, default_range = COMMANDS.get(mode, COMMANDS["full"])
+    target = meta.get("TARGET") or ""
+    if target:
+        cmd = (cmd.replace("make compare", "make compare TARGET=" + target)
+               if cmd.startswith("make") else cmd + " --target " + target)
+    if int(meta["RANGE"]) != default_range:
+        cmd += " (--range %s)" % meta["RANGE"]
+    return cmd
 
 
 def guides(meta):
@@ -116,14 +132,11 @@ def guides(meta):
 
 def markdown(meta, rows):
     mode = meta.get("MODE") or "full"
-    cmd, default_range = COMMANDS.get(mode, COMMANDS["full"])
-    if int(meta["RANGE"]) != default_range:
-        cmd += " (--range %s)" % meta["RANGE"]
     g1, g2 = guides(meta)
     return ("# portsel: policies compared\n\n"
             "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
             " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
-            % (title(meta), cmd, mode, meta["ONE"], meta["SPREAD"],
+            % (title(meta), command(meta), mode, meta["ONE"], meta["SPREAD"],
                meta["DSTS"], meta["REUSE"], meta["BINDS"])
             + table_md(rows, meta["DSTS"])
             + "\n%s\n\n%s\n\n" % (g1, g2)
