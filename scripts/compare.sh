@@ -23,7 +23,8 @@ Builds portsel.ko, boots the kernel it was built for in qemu (TCG) and,
 for each policy of net.portsel.available_policies (kernel first, as the
 baseline), runs the same workloads in one boot:
   1. parity and spread: 2,000 connects to one destination, then 2,000
-     over 200 destinations (all held)
+     over 200 destinations (all held), then 200 to one destination from
+     sockets with their own IP_LOCAL_PORT_RANGE 40000-40999
   2. reuse distance: connect/close (SO_LINGER 0) to one destination,
      100,000 rounds on the default range 32768-60999
   3. fill: connect to one destination until EADDRNOTAVAIL on the range's
@@ -228,6 +229,7 @@ for p in $(meta policies); do
 	portsel_check "$p: row in the table" grep -q "^$p " "$work/report.txt"
 	portsel_check "$p: row in compare.md" grep -q "^| $p |" "$out/compare.md"
 	portsel_check "$p: workload 1 measured" nonempty "$(col "$p" even_pct_one)"
+	portsel_check "$p: own-range sockets measured" nonempty "$(col "$p" even_pct_narrow)"
 	portsel_check "$p: workload 2 measured" is "$(col "$p" reuse_rounds)" "${sizes[4]}"
 	portsel_check "$p: fill took the whole range" is "$(col "$p" fill_connections)" "$range"
 	portsel_check "$p: fill latency measured" nonempty "$(col "$p" second_p99_us)"
