@@ -17,16 +17,20 @@
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 
-/* 6.2 renamed ftrace_instruction_pointer_set(). */
+/*
+ * 6.2 renamed ftrace_instruction_pointer_set(), and made struct
+ * ftrace_regs opaque behind accessors (macros on x86, inline functions
+ * on arm64); 6.1's holds pt_regs.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #ifndef ftrace_regs_set_instruction_pointer
 #define ftrace_regs_set_instruction_pointer(fregs, ip) \
 	ftrace_instruction_pointer_set(fregs, ip)
 #endif
-
-/* 6.2 made struct ftrace_regs opaque behind accessors; 6.1's holds pt_regs. */
 #ifndef ftrace_regs_get_argument
 #define ftrace_regs_get_argument(fregs, n) \
 	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
 #endif
 
 /* 6.11 passes sysctl handlers their table const. */

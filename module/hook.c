@@ -24,6 +24,7 @@
 #include "compat.h"
 #include "hook.h"
 #include "hook_abi.h"
+#include "hook_arch.h"
 
 #define PORTSEL_HOOKED "__inet_hash_connect"
 
@@ -40,7 +41,7 @@ DEFINE_STATIC_CALL_NULL(portsel_orig, portsel_hash_connect_fn);
 #ifdef PORTSEL_BENCH
 /*
  * make bench only (Kbuild's PORTSEL_BENCH): enter the original through its
- * ftrace site, as every try did before portsel_ftrace_site(), so
+ * ftrace site, as every try did before portsel_locate(), so
  * that the two ways can be timed against each other in one load.
  */
 DEFINE_STATIC_CALL_NULL(portsel_bench_entry, portsel_hash_connect_fn);
@@ -64,7 +65,7 @@ DEFINE_STATIC_SRCU(portsel_hook_srcu);
  * @check: its argument
  *
  * Every try of a port is one such call, so they enter past the ftrace call
- * at the function's entry when there is one (see portsel_ftrace_site()):
+ * at the function's entry when there is one (see portsel_locate()):
  * the trampoline would only send them back here. Should they enter through
  * it, the ftrace callback tells them from the kernel's own calls by the
  * return address, which lies in this module's text: every caller runs
@@ -103,21 +104,8 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
 					 struct ftrace_regs *fregs)
 {
 	if (!within_module(parent_ip, THIS_MODULE))
-		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)
-						    portsel_hash_connect);
+		portsel_arch_redirect(fregs, (unsigned long)portsel_hash_connect);
 }
-
-/*
- * With DYNAMIC_FTRACE_WITH_ARGS (x86_64 on 6.1 and 6.12) the plain
- * ftrace_caller saves the argument registers and honours a new ip, which
- * livepatch relies on since 5.11: SAVE_REGS, the trampoline that saves
- * every register on every connect, only where that is missing.
- */
-#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
-#define PORTSEL_FTRACE_OPS_REGS	0
-#else
-#define PORTSEL_FTRACE_OPS_REGS	FTRACE_OPS_FL_SAVE_REGS
-#endif
 
 /*
  * PERMANENT, as livepatch does: with it, kernel.ftrace_enabled=0 is refused
@@ -153,54 +141,28 @@ static unsigned long portsel_lookup(const char *name)
 }
 
 /*
- * A traceable function on x86_64 starts with its five-byte ftrace site (a
- * NOP while nothing traces it, a call once something does); with IBT the
- * site follows the ENDBR64 that starts the function, or the 4-byte NOP
- * the kernel seals it to at boot where nothing calls it indirectly.
- * Entering past the site runs the function exactly as if it were not
- * traced. @addr is the symbol, or (as a kprobe may resolve it under IBT)
- * the site itself.
- *
- * Return: 0 with *@site set, -ENOEXEC for another layout, or -EFAULT.
- */
-static int portsel_ftrace_site(unsigned long addr, unsigned long *site)
-{
-	static const u8 nop5[MCOUNT_INSN_SIZE] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
-	static const u8 endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	/* the kernel's seal: osp nopl (%rax), gen_endbr_poison() */
-	static const u8 nop4[4] = { 0x66, 0x0f, 0x1f, 0x00 };
-	u8 insn[sizeof(endbr64) + MCOUNT_INSN_SIZE];
-	unsigned int at = 0;
-
-	if (copy_from_kernel_nofault(insn, (void *)addr, sizeof(insn)))
-		return -EFAULT;
-	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) &&
-	    (!memcmp(insn, endbr64, sizeof(endbr64)) ||
-	     !memcmp(insn, nop4, sizeof(nop4))))
-		at = sizeof(endbr64);
-	if (insn[at] != 0xe8 && memcmp(&insn[at], nop5, MCOUNT_INSN_SIZE))
-		return -ENOEXEC;
-	*site = addr + at;
-	return 0;
-}
-
-/*
- * Where ftrace and our calls take the function at @addr: @site is its
- * ftrace record, @entry just past it. Should the bytes be another layout,
- * a kernel without IBT still works through ftrace (our calls come back
- * from the trampoline untouched, only slower); under IBT the site is
- * unknown, and the hook refuses to guess.
+ * Where ftrace and our calls take the function at @addr (the symbol, or
+ * under x86's IBT possibly its site, as a kprobe resolves it): @site is
+ * its ftrace record, the ip ftrace's callbacks are given, @entry the
+ * first instruction past it, where the function runs as if it were not
+ * traced (hook_arch.h, site.c). Return: 0, -ENOEXEC or -EFAULT.
  */
 static int portsel_locate(const char *name, unsigned long addr,
 			  unsigned long *site, unsigned long *entry)
 {
-	if (!portsel_ftrace_site(addr, site)) {
-		*entry = *site + MCOUNT_INSN_SIZE;
+	u8 text[PORTSEL_SITE_PEEK];
+	struct portsel_site s;
+
+	if (copy_from_kernel_nofault(text, (void *)addr, sizeof(text)))
+		return -EFAULT;
+	if (!portsel_arch_site(text, &s)) {
+		*site = addr + s.site;
+		*entry = addr + s.entry;
 		return 0;
 	}
-	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT)) {
-		pr_err("%s does not start with ENDBR64 and an ftrace site (%*ph): refusing to hook it\n",
-		       name, MCOUNT_INSN_SIZE + 4, (void *)addr);
+	if (PORTSEL_ARCH_SITE_REQUIRED) {
+		pr_err("%s does not start with an ftrace site portsel knows (%*ph): refusing to hook it\n",
+		       name, PORTSEL_SITE_PEEK, text);
 		return -ENOEXEC;
 	}
 	*site = addr;
@@ -256,8 +218,9 @@ int portsel_hook_install(portsel_hash_connect_fn *new_func)
 		return err;
 	static_call_update(portsel_orig, (portsel_hash_connect_fn *)entry);
 #ifdef PORTSEL_BENCH
+	/* through the site: from the symbol (arm64 saves the return there) */
 	static_call_update(portsel_bench_entry,
-			   (portsel_hash_connect_fn *)site);
+			   (portsel_hash_connect_fn *)addr);
 #endif
 	static_call_update(portsel_new_func, new_func);
 
@@ -343,10 +306,6 @@ static void notrace portsel_release_thunk(unsigned long ip,
 					  struct ftrace_ops *op,
 					  struct ftrace_regs *fregs)
 {
-	/*
-	 * DYNAMIC_FTRACE_WITH_ARGS saves the argument registers in every
-	 * ftrace_regs, not only with FTRACE_OPS_FL_SAVE_REGS.
-	 */
 	void *arg0 = (void *)ftrace_regs_get_argument(fregs, 0);
 	void *arg1 = (void *)ftrace_regs_get_argument(fregs, 1);
 
@@ -356,9 +315,10 @@ static void notrace portsel_release_thunk(unsigned long ip,
 		static_call(portsel_released_tw)(arg0, arg1);
 }
 
+/* The arguments are in every ftrace_regs only with WITH_ARGS. */
 static struct ftrace_ops portsel_release_ops = {
 	.func	= portsel_release_thunk,
-	.flags	= FTRACE_OPS_FL_RECURSION,
+	.flags	= PORTSEL_FTRACE_OPS_REGS | FTRACE_OPS_FL_RECURSION,
 };
 
 /**

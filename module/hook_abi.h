@@ -17,11 +17,11 @@
 #include "hook.h"
 
 /*
- * The hook patches a five-byte ftrace call at the function's first byte
- * and calls past it (hook.c): x86_64 only.
+ * The hook must know the instructions at a function's entry that ftrace
+ * patches, and enter past them (hook_arch.h, site.c): x86_64 and arm64.
  */
-#if !defined(CONFIG_X86_64) || !defined(CONFIG_64BIT)
-#error "portsel: the hook supports x86_64 (64-bit) kernels only"
+#if !defined(CONFIG_64BIT) || !(defined(CONFIG_X86_64) || defined(CONFIG_ARM64))
+#error "portsel: the hook knows the ftrace site of x86_64 and arm64 kernels only"
 #endif
 
 /*
@@ -34,6 +34,22 @@
  */
 #if defined(CONFIG_X86_KERNEL_IBT) && !defined(CONFIG_HAVE_STATIC_CALL)
 #error "portsel: CONFIG_X86_KERNEL_IBT without CONFIG_HAVE_STATIC_CALL: calls past ENDBR64"
+#endif
+
+/*
+ * arm64's static calls are generic: a pointer loaded and called with blr.
+ * Past the site (+8) there is no landing pad, so with BTI ("bti c" first,
+ * clang builds) that call would fault. Pointer authentication is fine:
+ * paciasp at +8 signs the return address the call left.
+ */
+#ifdef CONFIG_ARM64_BTI_KERNEL
+#error "portsel: CONFIG_ARM64_BTI_KERNEL: a call past the ftrace site misses BTI's landing pad"
+#endif
+
+/* arm64's ftrace site is patchable-function-entry only with these. */
+#if defined(CONFIG_ARM64) && !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && \
+	!defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
+#error "portsel: arm64 without DYNAMIC_FTRACE_WITH_REGS/_ARGS: no patchable entry to hook"
 #endif
 
 /*

@@ -18,8 +18,11 @@ Builds a tiny module including module/hook_abi.h against KDIR (default:
 as scripts/lib/host.sh finds it): as it is (must build), with a wrong
 __inet_hash_connect() prototype (-DPORTSEL_SELFTEST_WRONG_PROTO), as an
 IBT kernel without static calls, with CONFIG_CFI_CLANG forced on, and
-as a kernel that is not x86_64; each of the last four must fail with
-the header's message.
+as a kernel that is neither x86_64 nor arm64; each of the last four must
+fail with the header's message. Then, against the arm64 kernel of
+target bookworm-arm64 (fetched into the cache, cross-built): as it is
+(must build), with BTI, and without patchable function entries (both
+must fail).
 USAGE
 	exit 0 ;;
 esac
@@ -37,6 +40,12 @@ cat >"$work/abi_check.c" <<'C'
 /* a kernel that is not x86_64, as far as the header can tell */
 #ifdef PORTSEL_TEST_NOT_X86_64
 #undef CONFIG_X86_64
+#undef CONFIG_ARM64
+#endif
+/* an arm64 kernel whose ftrace is the old mcount kind */
+#ifdef PORTSEL_TEST_NO_PATCHABLE_ENTRY
+#undef CONFIG_DYNAMIC_FTRACE_WITH_REGS
+#undef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
 #endif
 /* an IBT kernel whose static calls would be indirect */
 #ifdef PORTSEL_TEST_IBT_NO_STATIC_CALL
@@ -52,11 +61,14 @@ ccflags-y := -I$PORTSEL_ROOT/module \$(PORTSEL_FLAGS)
 KBUILD
 
 # try NAME FLAGS WANT: WANT is "ok", or a message the build must fail with.
+# try NAME FLAGS WANT [MAKE ARGS]: build with FLAGS; WANT is "ok" or the
+# error message the build must stop with.
 try() {
 	local name=$1 flags=$2 want=$3 rc=0
 
-	make -s -C "$kdir" M="$work" clean >/dev/null 2>&1 || true
-	make -C "$kdir" M="$work" PORTSEL_FLAGS="$flags" modules \
+	shift 3
+	make -s -C "$kdir" M="$work" "$@" clean >/dev/null 2>&1 || true
+	make -C "$kdir" M="$work" "$@" PORTSEL_FLAGS="$flags" modules \
 		>"$work/log" 2>&1 || rc=$?
 	if [ "$want" = ok ] && [ "$rc" -eq 0 ]; then
 		portsel_pass "$name" "builds, as it must"
@@ -80,6 +92,20 @@ try "IBT without static calls" "-DPORTSEL_TEST_IBT_NO_STATIC_CALL" \
 	"portsel: CONFIG_X86_KERNEL_IBT without CONFIG_HAVE_STATIC_CALL"
 try "CONFIG_CFI_CLANG" "-DCONFIG_CFI_CLANG=1" \
 	"portsel: CONFIG_CFI_CLANG is set"
-try "not x86_64" "-DPORTSEL_TEST_NOT_X86_64" \
-	"portsel: the hook supports x86_64 (64-bit) kernels only"
+try "neither x86_64 nor arm64" "-DPORTSEL_TEST_NOT_X86_64" \
+	"portsel: the hook knows the ftrace site of x86_64 and arm64 kernels only"
+
+if portsel_target bookworm-arm64 && portsel_target_fetch; then
+	kdir=$T_KDIR
+	cross=CROSS_COMPILE=$(portsel_target_gnu_type)-
+	echo "build-fail: module/hook_abi.h against $kdir ($cross)"
+	try "arm64 as it is" "" ok "$cross"
+	try "arm64 BTI" "-DCONFIG_ARM64_BTI_KERNEL=1" \
+		"portsel: CONFIG_ARM64_BTI_KERNEL: a call past the ftrace site misses BTI's landing pad" \
+		"$cross"
+	try "arm64 without patchable entries" "-DPORTSEL_TEST_NO_PATCHABLE_ENTRY" \
+		"portsel: arm64 without DYNAMIC_FTRACE_WITH_REGS/_ARGS" "$cross"
+else
+	portsel_fail "arm64" "cannot fetch the kernel of target bookworm-arm64"
+fi
 portsel_tally

@@ -9,6 +9,9 @@
 #   ttyS1  the payload's results: what it writes to its fd 3, byte for byte
 #   ttyS2  one line "exit N" once the payload has returned with status N
 # then powers off. A VM that stops without writing ttyS2 crashed or hung.
+# On arm64's "virt" machine the console is ttyAMA0 and the two channels
+# are the virtio consoles hvc0 and hvc1, whose drivers are the modules
+# listed in /lib/modules/early.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox mount -t devtmpfs devtmpfs /dev
@@ -27,7 +30,22 @@ hostname portsel-vm
 ip link set lo up
 # Boot is quiet; from here on the console shows what the kernel logs.
 dmesg -n 7
-portsel-tool ttyraw /dev/ttyS1 /dev/ttyS2
+if [ -f /lib/modules/early ]; then
+	while read -r m; do
+		insmod "/lib/modules/$m.ko"
+	done </lib/modules/early
+	# the consoles' nodes appear once the driver has probed them
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -c /dev/hvc1 ] && break
+		sleep 0.2
+	done
+fi
+if [ -c /dev/hvc1 ]; then
+	RESULT=/dev/hvc0 STATUS=/dev/hvc1
+else
+	RESULT=/dev/ttyS1 STATUS=/dev/ttyS2
+fi
+portsel-tool ttyraw $RESULT $STATUS
 
 set --
 if [ -f /guest/args ]; then
@@ -37,10 +55,10 @@ if [ -f /guest/args ]; then
 fi
 
 echo "vm: up after $(cut -d' ' -f1 /proc/uptime)s; running the payload"
-sh /guest/run "$@" 3>/dev/ttyS1
+sh /guest/run "$@" 3>$RESULT
 rc=$?
 echo "vm: payload exited with $rc after $(cut -d' ' -f1 /proc/uptime)s"
 
-echo "exit $rc" >/dev/ttyS2
-portsel-tool drain /dev/ttyS1 /dev/ttyS2
+echo "exit $rc" >$STATUS
+portsel-tool drain $RESULT $STATUS
 poweroff -f

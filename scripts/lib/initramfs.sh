@@ -3,19 +3,88 @@
 # The test VM's initramfs, sourced by scripts/lib/host.sh beside vm.sh
 # (which boots it): the static portsel-tool, Debian's kernel modules and
 # host binaries the guest needs, and the cpio archive of them all. The
-# settings it reads (PORTSEL_VM_KMODS, a trailing ? for optional ones,
-# PORTSEL_VM_BINS, PORTSEL_VM_MODDIR,
-# PORTSEL_MODULE) are described and defaulted in vm.sh.
+# settings it reads (PORTSEL_VM_ARCH, PORTSEL_VM_KMODS, a trailing ? for
+# optional ones, PORTSEL_VM_BINS, PORTSEL_VM_MODDIR, PORTSEL_MODULE) are
+# described and defaulted in vm.sh. For a VM of another architecture
+# than the host's, the binaries are Debian's builds for it, unpacked
+# once into the cache (portsel_vm_sysroot).
 
 # shellcheck shell=bash
 
-# Build the static portsel-tool into DIR (prints its path).
-portsel_vm_tool() {
-	local out=$1/portsel-tool
+# Is the VM's architecture the host's own?
+_portsel_vm_native() {
+	[ "$PORTSEL_VM_ARCH" = "$(dpkg --print-architecture)" ]
+}
 
-	gcc -static -O2 -Wall -Wextra -pthread -o "$out" \
+_portsel_vm_early_kmods() {
+	[ "$PORTSEL_VM_ARCH" != arm64 ] || echo virtio_mmio virtio_console
+}
+
+# Build the static portsel-tool into DIR (prints its path), with the
+# cross compiler for a foreign VM.
+portsel_vm_tool() {
+	local out=$1/portsel-tool cc=gcc
+
+	_portsel_vm_native ||
+		cc=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_GNU_TYPE)-gcc
+	"$cc" -static -O2 -Wall -Wextra -pthread -o "$out" \
 		"$PORTSEL_GUEST/portsel-tool.c" || return 1
 	echo "$out"
+}
+
+# What a foreign VM runs that the host has for itself: busybox, and the
+# programs the tests and benchmarks use.
+PORTSEL_VM_SYSROOT_PKGS="busybox-static linux-perf trace-cmd stress-ng"
+
+# _portsel_vm_sysroot_download DIR PKG...: the packages and their
+# dependencies into DIR, by the private apt of the host's suite for the
+# VM's architecture (as a row of the target table would have it).
+_portsel_vm_sysroot_download() {
+	local dir=$1 T_SUITE T_ARCH T_APT
+
+	shift
+	# shellcheck disable=SC2034 # both read by portsel_target_apt
+	{
+		T_SUITE=$(portsel_host_suite)
+		T_ARCH=$PORTSEL_VM_ARCH
+	}
+	portsel_target_apt &&
+	apt-get "${T_APT[@]}" -o "Dir::Cache::archives=$dir" \
+		install -qq -d -y --no-install-recommends "$@"
+}
+
+# portsel_vm_sysroot: Debian's packages above for PORTSEL_VM_ARCH, from
+# the host's suite, with everything they depend on, unpacked (never
+# installed) under the cache once; prints the directory.
+portsel_vm_sysroot() {
+	local dir pkgs=() p
+
+	dir=$PORTSEL_CACHE/sysroot/$(portsel_host_suite)-$PORTSEL_VM_ARCH
+
+	for p in $PORTSEL_VM_SYSROOT_PKGS; do
+		pkgs+=("$p:$PORTSEL_VM_ARCH")
+	done
+	mkdir -p "$PORTSEL_CACHE/sysroot"
+	exec 7>"$dir.lock"
+	flock 7
+	if [ "$(cat "$dir/ready" 2>/dev/null)" != "$PORTSEL_VM_SYSROOT_PKGS" ]; then
+		portsel_say "unpacking Debian's ${pkgs[*]} and their dependencies into $dir (once)"
+		rm -rf "$dir"
+		mkdir -p "$dir/debs" "$dir/root"
+		if ! _portsel_vm_sysroot_download "$dir/debs" "${pkgs[@]}" \
+			>"$dir.log" 2>&1; then
+			exec 7>&-
+			portsel_say "cannot download ${pkgs[*]}; see $dir.log"
+			return 1
+		fi
+		for p in "$dir"/debs/*.deb; do
+			dpkg-deb -x "$p" "$dir/root" || return 1
+		done
+		rm -rf "$dir/debs"
+		echo "$PORTSEL_VM_SYSROOT_PKGS" >"$dir/ready"
+	fi
+	exec 7>&-
+	echo "$dir/root"
 }
 
 # A kernel module of ABI by name, uncompressed, into DIR; from
@@ -35,6 +104,48 @@ portsel_vm_kmod() {
 	*.gz) gzip -dc "$f" >"$dir/$name.ko" ;;
 	*) cp "$f" "$dir/$name.ko" ;;
 	esac
+}
+
+# _portsel_vm_lib SYSROOT NAME: where the foreign library NAME lies.
+_portsel_vm_lib() {
+	local ma d
+
+	ma=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_MULTIARCH)
+	for d in "lib/$ma" "usr/lib/$ma" lib usr/lib; do
+		if [ -e "$1/$d/$2" ]; then
+			echo "/$d/$2"
+			return 0
+		fi
+	done
+	portsel_say "no $2 in $1"
+	return 1
+}
+
+# portsel_vm_foreign_bin BIN ROOT SYSROOT: SYSROOT's build of BIN into
+# ROOT at the same path, with its loader and every library it needs,
+# found by their ELF headers (ldd cannot run them).
+portsel_vm_foreign_bin() {
+	local bin=$1 root=$2 sys=$3 todo=() seen=" " f n
+
+	[ -e "$sys$bin" ] || {
+		portsel_say "no $bin for $PORTSEL_VM_ARCH in $sys"
+		return 1
+	}
+	todo=("$bin" "$(readelf -l "$sys$bin" |
+		sed -n 's/.*interpreter: \(.*\)]/\1/p')")
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		case $seen in *" $f "*) continue ;; esac
+		seen="$seen$f "
+		[ -n "$f" ] || continue
+		mkdir -p "$root$(dirname "$f")" && cp -L "$sys$f" "$root$f" ||
+			return 1
+		for n in $(readelf -d "$sys$f" 2>/dev/null |
+			sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			todo+=("$(_portsel_vm_lib "$sys" "$n")") || return 1
+		done
+	done
 }
 
 # A dynamically linked host binary into ROOT at the same path, with every
@@ -61,12 +172,15 @@ portsel_vm_bin() {
 # the PORTSEL_VM_KMODS under /lib/modules/, the PORTSEL_VM_BINS with
 # their libraries.
 portsel_vm_initramfs() {
-	local out=$1 abi=$2 tool=$3 payload=$4 args=$5 root=$1.d m
+	local out=$1 abi=$2 tool=$3 payload=$4 args=$5 root=$1.d m sys=
 
 	shift 5
+	if ! _portsel_vm_native; then
+		sys=$(portsel_vm_sysroot) || return 1
+	fi
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,guest,lib/modules} &&
-	cp /bin/busybox "$root/bin/busybox" &&
+	cp "$sys/bin/busybox" "$root/bin/busybox" &&
 	ln -s busybox "$root/bin/sh" &&
 	cp "$tool" "$root/bin/portsel-tool" &&
 	install -m 0755 "$PORTSEL_GUEST/init.sh" "$root/init" &&
@@ -86,8 +200,21 @@ portsel_vm_initramfs() {
 		*) portsel_vm_kmod "$abi" "$m" "$root/lib/modules" || return 1 ;;
 		esac
 	done
+	# what /init loads first, in this order: the result channels' drivers
+	# where they are modules (arm64's virtio consoles)
+	for m in $(_portsel_vm_early_kmods); do
+		# absent when built in (virtio_console on 6.12)
+		[ -n "$(find "${PORTSEL_VM_MODDIR:-/lib/modules/$abi}/kernel" \
+			-name "$m.ko*")" ] || continue
+		portsel_vm_kmod "$abi" "$m" "$root/lib/modules" &&
+		echo "$m" >>"$root/lib/modules/early" || return 1
+	done
 	for m in $PORTSEL_VM_BINS; do
-		portsel_vm_bin "$m" "$root" || return 1
+		if [ -n "$sys" ]; then
+			portsel_vm_foreign_bin "$m" "$root" "$sys" || return 1
+		else
+			portsel_vm_bin "$m" "$root" || return 1
+		fi
 	done
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
 		gzip -1 >"$out" || return 1

@@ -44,10 +44,23 @@ portsel_host_suite() {
 	(. /etc/os-release && echo "$VERSION_CODENAME")
 }
 
+portsel_host_arch() {
+	dpkg --print-architecture
+}
+
+# The GNU triplet of the row's architecture (aarch64-linux-gnu for arm64).
+portsel_target_gnu_type() {
+	dpkg-architecture -a "$T_ARCH" -qDEB_HOST_GNU_TYPE 2>/dev/null
+}
+
+# Is the row's architecture other than the host's (modules cross-built)?
+portsel_target_cross() {
+	[ "$T_ARCH" != "$(portsel_host_arch)" ]
+}
+
 # Does the row's kernel install on the host, as the host's own suite?
 portsel_target_native() {
-	[ "$T_SUITE" = "$(portsel_host_suite)" ] &&
-		[ "$T_ARCH" = "$(dpkg --print-architecture)" ]
+	[ "$T_SUITE" = "$(portsel_host_suite)" ] && ! portsel_target_cross
 }
 
 # portsel_mirror SUITE: the first URI of the host's apt sources that
@@ -77,9 +90,10 @@ portsel_mirror() {
 # The private apt of the row's suite: T_APT holds the options for apt-get
 # and apt-cache; its package lists are refreshed when older than 12 h. A
 # backports suite is listed alone, so that its metapackages are the
-# candidates.
+# candidates. A foreign architecture's lists come with the host's: the
+# kbuild tools that build its modules run here.
 portsel_target_apt() {
-	local dir=$PORTSEL_CACHE/apt/$T_SUITE-$T_ARCH host main sec
+	local dir=$PORTSEL_CACHE/apt/$T_SUITE-$T_ARCH host main sec arches
 	local key=/usr/share/keyrings/debian-archive-keyring.gpg
 
 	host=$(portsel_host_suite)
@@ -102,10 +116,13 @@ portsel_target_apt() {
 		mv "$dir/sources.list.new" "$dir/sources.list"
 		rm -f "$dir/updated"
 	fi
+	arches=$T_ARCH
+	portsel_target_cross && arches=$(portsel_host_arch),$T_ARCH
 	T_APT=(-o "Dir::State=$dir" -o "Dir::State::Lists=$dir/lists"
 		-o "Dir::Cache=$dir/cache" -o "Dir::Etc::SourceList=$dir/sources.list"
 		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::status=/dev/null
-		-o "APT::Architectures=$T_ARCH" -o APT::Sandbox::User=root)
+		-o "APT::Architecture=$(portsel_host_arch)"
+		-o "APT::Architectures=$arches" -o APT::Sandbox::User=root)
 	if [ -z "$(find "$dir/updated" -mmin -720 2>/dev/null)" ]; then
 		portsel_say "$T_SUITE ($T_ARCH): apt-get update (private lists in $dir)"
 		apt-get "${T_APT[@]}" update -qq >/dev/null || return 1
@@ -113,28 +130,40 @@ portsel_target_apt() {
 	fi
 }
 
-# The Depends of the candidate of package $1, one name a line.
+# The Depends of the candidate of package $1 (of the row's architecture
+# unless $1 names one), one name a line.
 portsel_target_depends() {
-	apt-cache "${T_APT[@]}" show --no-all-versions "$1" 2>/dev/null |
+	local p=$1
+
+	[ "${p#*:}" != "$p" ] || p=$p:$T_ARCH
+	apt-cache "${T_APT[@]}" show --no-all-versions "$p" 2>/dev/null |
 		sed -n 's/^Depends: //p' | sed 's/[,|]/\n/g' | awk '{ print $1 }'
 }
 
-# portsel_chroot SUITE GCC: a minimal chroot of SUITE with GCC and what
-# kbuild needs, made once under the cache (T_CHROOT). One run makes it
-# while the others wait.
+# portsel_chroot SUITE GCC: a minimal chroot of SUITE (the host's
+# architecture) with the compiler GCC (gcc-14) for the row's architecture,
+# a cross compiler for a foreign one, and what kbuild needs, made once
+# under the cache (T_CHROOT). One run makes it while the others wait.
 portsel_chroot() {
-	local suite=$1 gcc=$2 dir
-	dir=$PORTSEL_CACHE/chroot/$suite-$T_ARCH
+	local suite=$1 gcc=$2 host dir bin=$2 pkgs
+	host=$(portsel_host_arch)
+	dir=$PORTSEL_CACHE/chroot/$suite-$host
 
+	pkgs=$gcc,make,binutils,pahole,perl,kmod,libelf-dev,bc
+	if portsel_target_cross; then
+		dir=$dir-to-$T_ARCH
+		bin=$(portsel_target_gnu_type)-$gcc
+		pkgs=$pkgs,$gcc-$(portsel_target_gnu_type),binutils-$(portsel_target_gnu_type)
+	fi
 	mkdir -p "$PORTSEL_CACHE/chroot"
 	exec 7>"$dir.lock"
 	flock 7
 	if [ ! -f "$dir/.portsel-ready" ] ||
-	   [ ! -x "$dir/usr/bin/$gcc" ]; then
-		portsel_say "making a $suite chroot with $gcc for module builds (once; log: $dir.log)"
+	   [ ! -x "$dir/usr/bin/$bin" ]; then
+		portsel_say "making a $suite chroot with $bin for module builds (once; log: $dir.log)"
 		rm -rf "$dir"
-		if ! debootstrap --variant=minbase --arch="$T_ARCH" \
-			--include="$gcc,make,binutils,pahole,perl,kmod,libelf-dev,bc" \
+		if ! debootstrap --variant=minbase --arch="$host" \
+			--include="$pkgs" \
 			"$suite" "$dir" "$(portsel_mirror "$(portsel_host_suite)")" \
 			>"$dir.log" 2>&1; then
 			exec 7>&-
@@ -174,10 +203,13 @@ portsel_target_fetch() {
 	T_VMLINUZ=$dir/root/boot/vmlinuz-$T_ABI
 	T_MODDIR=$dir/root/lib/modules/$T_ABI
 	T_KDIR=$dir/root/usr/src/linux-headers-$T_ABI
-	# the headers' own packages: the common tree and kbuild
+	# the headers' own packages: the common tree (all architectures) and
+	# kbuild, whose tools run on the host
 	mapfile -t pkgs < <(portsel_target_depends "linux-headers-$T_ABI" |
-		grep -E '^linux-(headers|kbuild)-')
-	pkgs+=("linux-headers-$T_ABI" "linux-image-$T_ABI")
+		grep -E '^linux-headers-')
+	mapfile -t -O ${#pkgs[@]} pkgs < <(portsel_target_depends "linux-headers-$T_ABI" |
+		sed -n "s/^\(linux-kbuild-.*\)/\1:$(portsel_host_arch)/p")
+	pkgs+=("linux-headers-$T_ABI:$T_ARCH" "linux-image-$T_ABI:$T_ARCH")
 	if [ "$T_BUILD" != host ]; then
 		gcc=$(portsel_target_depends "linux-headers-$T_ABI" |
 			grep -E '^gcc-[0-9]+$' | head -n 1)
@@ -213,14 +245,21 @@ portsel_target_fetch() {
 		echo "$PORTSEL_TARGET_LAYOUT" >"$dir/ready"
 	fi
 	exec 7>&-
+	# Debian 13's packages ship their modules under /usr (merged /usr)
+	[ -d "$T_MODDIR" ] || T_MODDIR=$dir/root/usr/lib/modules/$T_ABI
 }
 
 # portsel_target_make DIR [MAKE ARGS]: build the external module in DIR
-# for the fetched target, with its compiler; the results stay in DIR.
+# for the fetched target, with its compiler (a cross compiler for a
+# foreign architecture); the results stay in DIR.
 portsel_target_make() {
 	local src=$1 b rc=0
 
 	shift
+	# Debian's headers name ARCH and the compiler's version themselves
+	if portsel_target_cross; then
+		set -- CROSS_COMPILE="$(portsel_target_gnu_type)-" "$@"
+	fi
 	if [ -z "$T_CHROOT" ]; then
 		make -C "$T_KDIR" M="$src" "$@"
 		return
@@ -236,14 +275,16 @@ portsel_target_make() {
 }
 
 # portsel_target_use NAME: the row NAME with its kernel fetched (as
-# portsel_target_fetch) and the test VM set to boot it: PORTSEL_VM_KERNEL
-# and PORTSEL_VM_MODDIR. What vmtest, compare and bench do for --target.
+# portsel_target_fetch) and the test VM set to boot it: PORTSEL_VM_KERNEL,
+# PORTSEL_VM_MODDIR and PORTSEL_VM_ARCH. What vmtest, compare and bench do
+# for --target.
 portsel_target_use() {
 	if ! portsel_target "$1" || ! portsel_target_fetch; then
 		return 1
 	fi
 	PORTSEL_VM_KERNEL=$T_VMLINUZ
 	PORTSEL_VM_MODDIR=$T_MODDIR
+	PORTSEL_VM_ARCH=$T_ARCH
 	portsel_say "target $T_NAME: kernel $T_ABI${T_CHROOT:+ (modules built in $T_CHROOT)}"
 }
 

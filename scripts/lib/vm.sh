@@ -16,7 +16,10 @@
 # Outcomes are read from result and status only, never from console text.
 # scripts/guest/lib.sh has the payload's side (vm_say, result, ...).
 #
-# Settings (environment): PORTSEL_VM_ACCEL (tcg; kvm to opt in),
+# Settings (environment): PORTSEL_VM_ARCH (the kernel's Debian
+# architecture: amd64, the default, or arm64, booted on qemu's "virt"
+# machine with its result channels on virtio consoles),
+# PORTSEL_VM_ACCEL (tcg; kvm to opt in),
 # PORTSEL_VM_MEM (MiB), PORTSEL_VM_CPUS, PORTSEL_VM_TIMEOUT (seconds),
 # PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
 # PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
@@ -31,6 +34,7 @@
 # These functions are called as "portsel_vm_run ... || rc=$?", where bash
 # ignores set -e: every step checks its own errors.
 
+PORTSEL_VM_ARCH=${PORTSEL_VM_ARCH:-amd64}
 PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg}
 PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 PORTSEL_VM_CPUS=${PORTSEL_VM_CPUS:-2}
@@ -98,6 +102,7 @@ _portsel_vm_progress() {
 portsel_vm_boot() {
 	local kernel=$1 initrd=$2 dir=$3 timeout=$4
 	local qpid rc=0 seen=0 t0 quiet=0 n word
+	local append="panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND"
 
 	PORTSEL_VM_END=
 	PORTSEL_VM_EXIT=
@@ -107,16 +112,34 @@ portsel_vm_boot() {
 	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
 		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
 
+	# The console and the two channels: three serial ports on a PC; the
+	# arm64 "virt" machine has one, the channels are virtio consoles
+	# there (hvc0, hvc1; guest/init.sh takes whichever exist).
+	case $PORTSEL_VM_ARCH in
+	amd64)
+		set -- qemu-system-x86_64 -append "console=ttyS0 $append" \
+			-serial "file:$dir/console.log" \
+			-serial "file:$dir/result" -serial "file:$dir/status" ;;
+	arm64)
+		# -cpu max: pointer authentication on, as on current cloud ARM
+		set -- qemu-system-aarch64 -machine virt \
+			-append "console=ttyAMA0 $append" \
+			-serial "file:$dir/console.log" \
+			-device virtio-serial-device \
+			-chardev "file,id=result,path=$dir/result" \
+			-device virtconsole,chardev=result \
+			-chardev "file,id=status,path=$dir/status" \
+			-device virtconsole,chardev=status ;;
+	*)
+		portsel_say "no VM for architecture '$PORTSEL_VM_ARCH'"
+		return 1 ;;
+	esac
 	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
-	timeout -k 10 "$timeout" qemu-system-x86_64 \
+	timeout -k 10 "$timeout" "$@" \
 		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
 		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND" \
-		-serial "file:$dir/console.log" \
-		-serial "file:$dir/result" \
-		-serial "file:$dir/status" \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	qpid=$!
 	# An interrupted caller must not leave qemu behind.
