@@ -62,11 +62,15 @@ debugtest:
 kunit:
 	@scripts/kunit.sh $(if $(FILTER),--filter '$(FILTER)')
 
+# TARGET=NAME (a row of scripts/targets) boots that target's kernel with
+# portsel built for it in a scratch copy, results in results/NAME/;
+# without it, ./portsel.ko and KDIR's kernel (bookworm-amd64 on Debian 12),
+# results in results/.
 compare:
-	@scripts/compare.sh $(ARGS)
+	@scripts/compare.sh $(if $(TARGET),--target '$(TARGET)') $(ARGS)
 
 bench:
-	@scripts/bench.sh $(ARGS)
+	@scripts/bench.sh $(if $(TARGET),--target '$(TARGET)') $(ARGS)
 
 # --- packaging and static gates ---------------------------------------------
 

@@ -20,16 +20,16 @@ fi
 
 usage() {
 	cat <<USAGE
-Usage: scripts/bench.sh [--runs N] [--long-runs N] [--quick] [--out DIR]
-                        [--only PARTS] [--tcg] [--sockmany-ops N]
+Usage: scripts/bench.sh [--target NAME] [--runs N] [--long-runs N] [--quick]
+                        [--out DIR] [--only PARTS] [--tcg] [--sockmany-ops N]
                         [--timeout SECS] [--keep] [--from FILE] [--help]
 
 Builds portsel.ko twice from the current sources (as it is, and with a
 parameter bench_via_ftrace that sends its calls of the original through
-the ftrace site, as before portsel_ftrace_site()), boots Debian's
-kernel in qemu (TCG, one vCPU under instruction counting) once and
-measures, for the policy "kernel" (the stock choice, module loaded) and
-each portsel policy:
+the ftrace site, as before portsel_ftrace_site()), boots the Debian
+kernel it was built for in qemu (TCG, one vCPU under instruction
+counting) once and measures, for the policy "kernel" (the stock choice,
+module loaded) and each portsel policy:
 
   P1  connect+close loop to one destination (20,000 connects): connects/s,
       and with the module unloaded ("stock") for the hook's own cost
@@ -76,6 +76,13 @@ their plain-TCG time: a full run takes about an hour, --quick about 10
 minutes. The script prints its estimate; its VM timeout is three times
 that plus 5 minutes, as a busy host slows the run. With --tcg the full run takes about 11 minutes on an idle host.
 
+  --target NAME  a row of scripts/targets (make targets; make bench
+                 TARGET=NAME): $(portsel_targets | paste -sd' ' | fold -s -w 47 | sed 's/ *$//; 2,$s/^/                 /')
+                 Its kernel is installed (the host's own suite) or
+                 fetched into the cache, portsel is built for it in
+                 scratch copies (./portsel.ko is left alone) and that
+                 kernel boots. Without it: KDIR's kernel (below; Debian
+                 12's amd64 on a Debian 12 host, bookworm-amd64)
   --runs N       repetitions of each short measurement (default 3;
                  --quick: 1)
   --long-runs N  repetitions of the kernel's default-range fill and of
@@ -88,8 +95,10 @@ that plus 5 minutes, as a busy host slows the run. With --tcg the full run takes
                  command lines)
   --sockmany-ops N  stress-ng's --sockmany-ops (default 20000; above
                  14,116 the stock order's cliff shows)
-  --out DIR      where bench.csv, bench.txt and bench-raw.txt (the guest's
-                 records) go (default results/)
+  --out DIR      where bench.csv, bench.txt, bench.png and bench-raw.txt
+                 (the guest's records) go (default results/, with
+                 --target results/NAME/); bench.txt and bench.png name
+                 the kernel and target they were measured on
   --only PARTS   comma-separated subset of: p1 fill4k churn probe
                  fullscan filldef sockmany
   --timeout SECS wall-clock limit for the VM (default: from the parts)
@@ -107,7 +116,8 @@ USAGE
 runs=
 long_runs=1
 quick=0
-out=$PORTSEL_ROOT/results
+out=
+target=
 parts=p1,fill4k,churn,probe,fullscan,filldef,sockmany
 timeout=
 keep=0
@@ -123,6 +133,10 @@ need_arg() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
+	--target)
+		need_arg "$1" $#
+		portsel_target "$2" || exit 2
+		target=$2; shift 2 ;;
 	--runs) need_arg "$1" $#; runs=$2; shift 2 ;;
 	--long-runs) need_arg "$1" $#; long_runs=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
@@ -152,6 +166,7 @@ if [ "$quick" -eq 1 ]; then
 else
 	runs=${runs:-3}
 fi
+out=${out:-$PORTSEL_ROOT/results${target:+/$target}}
 [ -n "$parts" ] || { echo "bench.sh: nothing to measure" >&2; exit 2; }
 for p in ${parts//,/ }; do
 	case $p in
@@ -213,7 +228,9 @@ fi
 	fi
 } | tee "$out/bench.txt"
 read -ra has <"$work/plot.args"
-if gnuplot -e "dir='$out'; out='$out/bench.png'; unit='$unit'; sockmany_ops=$sockmany_ops; ${has[*]/%/;}" \
+# the kernel (and target) the records name, for the picture's title
+made_on=$(sed -n '1s/^measured on //p' "$out/bench.txt")
+if gnuplot -e "dir='$out'; out='$out/bench.png'; unit='$unit'; made_on='$made_on'; sockmany_ops=$sockmany_ops; ${has[*]/%/;}" \
 	"$PORTSEL_ROOT/scripts/lib/bench.gp"; then
 	portsel_say "drew $out/bench.png"
 else

@@ -15,14 +15,16 @@ PORTSEL_SAY_PREFIX=compare
 
 usage() {
 	cat <<USAGE
-Usage: scripts/compare.sh [--quick | --smoke] [--range N] [--out DIR]
-                          [--keep] [--timeout SECS] [--raw FILE] [--help]
+Usage: scripts/compare.sh [--target NAME] [--quick | --smoke] [--range N]
+                          [--out DIR] [--keep] [--timeout SECS] [--raw FILE]
+                          [--help]
 
 Builds portsel.ko, boots the kernel it was built for in qemu (TCG) and,
 for each policy of net.portsel.available_policies (kernel first, as the
 baseline), runs the same workloads in one boot:
   1. parity and spread: 2,000 connects to one destination, then 2,000
-     over 200 destinations (all held)
+     over 200 destinations (all held), then 200 to one destination from
+     sockets with their own IP_LOCAL_PORT_RANGE 40000-40999
   2. reuse distance: connect/close (SO_LINGER 0) to one destination,
      100,000 rounds on the default range 32768-60999
   3. fill: connect to one destination until EADDRNOTAVAIL on the range's
@@ -33,13 +35,22 @@ and 3-4 again for even-first with reserve_odd=1. Prints a table; writes
 DIR/compare.md, DIR/compare.csv and DIR/compare.png (gnuplot).
 Installs what is missing first (scripts/deps.sh).
 
+  --target NAME   a row of scripts/targets (make targets; make compare
+                  TARGET=NAME): $(portsel_targets | paste -sd' ' | fold -s -w 46 | sed 's/ *$//; 2,$s/^/                  /')
+                  Its kernel is installed (the host's own suite) or
+                  fetched into the cache, portsel is built for it in a
+                  scratch copy (./portsel.ko is left alone) and that
+                  kernel boots; the outputs name it. Without it: make
+                  module's ./portsel.ko and its kernel (KDIR; Debian 12's
+                  amd64 on a Debian 12 host, bookworm-amd64)
   --range N       ports of the fill range (multiple of 4, 16..28232;
                   default 4000)
   --quick         30,000 reuse rounds instead of 100,000 (about 3 min)
   --smoke         tiny sizes, results in a temporary directory, then
                   checks the outputs; ends with "N passed, N failed"
                   (a tier of make check)
-  --out DIR       where the three files go (default results/)
+  --out DIR       where the three files go (default results/, with
+                  --target results/NAME/)
   --keep          keep the work directory (VM console, raw records)
   --raw FILE      no VM: tables and picture from the raw records of an
                   earlier run (raw.csv of a --keep work directory)
@@ -60,9 +71,14 @@ out=
 keep=0
 timeout=
 raw=
+target=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
+	--target)
+		[ $# -ge 2 ] || die "$1 wants a value (try --help)"
+		portsel_target "$2" || exit 2
+		target=$2; shift 2 ;;
 	--quick) mode=quick; shift ;;
 	--smoke) mode=smoke; shift ;;
 	--keep) keep=1; shift ;;
@@ -104,7 +120,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-compare.XXXXXX")
 if [ "$mode" = smoke ]; then
 	out=${out:-$work/out}
 else
-	out=${out:-$PORTSEL_ROOT/results}
+	out=${out:-$PORTSEL_ROOT/results${target:+/$target}}
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -126,10 +142,18 @@ meta() {
 
 # Build, boot, run the workloads: the raw records in $work/raw.csv.
 measure() {
-	portsel_say "building portsel.ko"
-	if ! make -C "$PORTSEL_ROOT" module >"$work/build.log" 2>&1; then
-		tail -n 30 "$work/build.log" >&2
-		die "the module did not build"
+	if [ -n "$target" ]; then
+		portsel_target_use "$target" ||
+			die "cannot get the kernel of target $target"
+		portsel_say "building portsel.ko against $T_KDIR"
+		portsel_target_build "$work/portsel" || die "the module did not build"
+		PORTSEL_MODULE=$work/portsel/portsel.ko
+	else
+		portsel_say "building portsel.ko"
+		if ! make -C "$PORTSEL_ROOT" module >"$work/build.log" 2>&1; then
+			tail -n 30 "$work/build.log" >&2
+			die "the module did not build"
+		fi
 	fi
 
 	portsel_say "$mode run: fill range $range ports, ${sizes[1]} + ${sizes[2]}" \
@@ -140,7 +164,7 @@ measure() {
 		--arg "range=$range" --arg "one=${sizes[1]}" \
 		--arg "spread=${sizes[2]}" --arg "dsts=${sizes[3]}" \
 		--arg "reuse=${sizes[4]}" --arg "binds=${sizes[5]}" \
-		--arg "mode=$mode" \
+		--arg "mode=$mode" --arg "target=$target" \
 		"$work" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
 
 	portsel_vm_result "$work" "$work/raw.csv"
@@ -205,6 +229,7 @@ for p in $(meta policies); do
 	portsel_check "$p: row in the table" grep -q "^$p " "$work/report.txt"
 	portsel_check "$p: row in compare.md" grep -q "^| $p |" "$out/compare.md"
 	portsel_check "$p: workload 1 measured" nonempty "$(col "$p" even_pct_one)"
+	portsel_check "$p: own-range sockets measured" nonempty "$(col "$p" even_pct_narrow)"
 	portsel_check "$p: workload 2 measured" is "$(col "$p" reuse_rounds)" "${sizes[4]}"
 	portsel_check "$p: fill took the whole range" is "$(col "$p" fill_connections)" "$range"
 	portsel_check "$p: fill latency measured" nonempty "$(col "$p" second_p99_us)"

@@ -49,7 +49,8 @@ def do_bench(a):
     rows = bench.aggregate(s, order)
     write(os.path.join(a.out, "bench.csv"),
           "\n".join(bench.csv_lines(rows)) + "\n")
-    sys.stdout.write(bench_out.text(rows, order, a))
+    sys.stdout.write(bench_out.text(rows, order, a,
+                                    bench.made_on(read_records(a.raw))))
     has = bench_plot.plot_data(rows, order, a.out)
     if a.gnuplot_args:
         write(a.gnuplot_args, " ".join(has) + "\n")

@@ -82,13 +82,8 @@ build() {
 	work=$(mktemp -d "${TMPDIR:-/tmp}/portsel-target.XXXXXX")
 	# shellcheck disable=SC2064 # $work is fixed now
 	trap "rm -rf '$work'" EXIT
-	"$PORTSEL_ROOT/scripts/dkms-source.sh" "$work/portsel" >/dev/null
 	portsel_say "building portsel for $T_NAME ($T_ABI)"
-	if ! portsel_target_make "$work/portsel" modules >"$work/build.log" 2>&1; then
-		tail -n 20 "$work/build.log" >&2
-		portsel_say "portsel does not build for $T_NAME"
-		return 1
-	fi
+	portsel_target_build "$work/portsel" || return 1
 	mkdir -p "$(dirname "$m")"
 	cp "$work/portsel/portsel.ko" "$m"
 	show

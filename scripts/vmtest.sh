@@ -158,13 +158,8 @@ setup_failed() {
 }
 
 if [ -n "$target" ]; then
-	if ! portsel_target "$target" || ! portsel_target_fetch; then
+	portsel_target_use "$target" ||
 		setup_failed "cannot get the kernel of target $target"
-	fi
-	portsel_say "target $target: kernel $T_ABI${T_CHROOT:+ (modules built in $T_CHROOT)}"
-	PORTSEL_VM_KERNEL=$T_VMLINUZ
-	PORTSEL_VM_MODDIR=$T_MODDIR
-	PORTSEL_VM_ARCH=$T_ARCH
 	# emulating arm64 takes about twice as long (50 stress cycles: 15 min)
 	if [ "$T_ARCH" != amd64 ] && [ "$timeout" = "$PORTSEL_VM_TIMEOUT" ]; then
 		timeout=$((timeout * 2))
@@ -175,15 +170,10 @@ fi
 # portsel from a scratch copy of its sources (those dkms gets), so that
 # the checkout's own portsel.ko stays the default kernel's.
 if [ -n "$target$build_kdir" ]; then
-	"$PORTSEL_ROOT/scripts/dkms-source.sh" "$work/portsel" >/dev/null ||
-		setup_failed "cannot copy the sources"
 	portsel_say "building portsel against $T_KDIR"
 	# shellcheck disable=SC2086 # PORTSEL_MAKE_FLAGS: one word per argument
-	portsel_target_make "$work/portsel" ${PORTSEL_MAKE_FLAGS:-} \
-		modules >"$work/portsel-build.log" 2>&1 || {
-		tail -n 20 "$work/portsel-build.log" >&2
+	portsel_target_build "$work/portsel" ${PORTSEL_MAKE_FLAGS:-} ||
 		setup_failed "portsel does not build against $T_KDIR"
-	}
 	PORTSEL_MODULE=$work/portsel/portsel.ko
 fi
 printf 'STRESS_LOADS=%s\n' "$stress_loads" >"$work/vmtest.conf"

@@ -13,6 +13,7 @@
 #   sockmany_ops=N  stress-ng --sockmany-ops (default 20000)
 #   parts=LIST    comma-separated, of p1 fill4k churn probe fullscan
 #                 filldef sockmany (default all)
+#   target=NAME   the row of scripts/targets whose kernel this is (recorded)
 #   variant=FILE  portsel.ko under /guest/ built with the bench_via_ftrace
 #                 switch (scripts/lib/bench-vm.sh); the probe workloads run
 #                 under it, both ways alternating, else one way under
@@ -36,6 +37,7 @@
 #        [probes=]   (churn's summary; the refused connects are the data)
 #   sockmany policy= run= ops= want= ms= [real_s=] rc=
 #   policies list=kernel,even-first,...   (available_policies, once)
+#   kernel release=UNAME_R target=NAME   (once, first)
 # and "done" at the end. Progress goes to the console as "vm: " lines.
 
 # shellcheck shell=sh
@@ -49,6 +51,7 @@ CHURN_N=20000
 SOCKMANY_OPS=20000
 PARTS=p1,fill4k,churn,probe,fullscan,filldef,sockmany
 VARIANT=
+TARGET=
 for a in "$@"; do
 	case $a in
 	runs=*) RUNS=${a#*=} ;;
@@ -58,6 +61,7 @@ for a in "$@"; do
 	sockmany_ops=*) SOCKMANY_OPS=${a#*=} ;;
 	parts=*) PARTS=${a#*=} ;;
 	variant=*) VARIANT=/guest/${a#*=} ;;
+	target=*) TARGET=${a#*=} ;;
 	*) vm_say "bench: unknown argument '$a'"; exit 2 ;;
 	esac
 done
@@ -182,6 +186,7 @@ listener_start $(awk -v last="$DPORT_LAST" 'BEGIN {
 	for (p = 5001; p <= last; p++)
 		print "127.0.0.1:" p }') || { vm_say "bench: no listener"; exit 1; }
 BASE_TCP=$(tcp_inuse)
+result "kernel release=$(uname -r) target=$TARGET"
 # not t0: the parts use that name (sh has no locals)
 bench_t0=$(uptime_ms)
 vm_say "bench: $(nproc) cpus, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB," \

@@ -9,12 +9,14 @@
 # Arguments are KEY=VALUE: range (ports of the fill range, a multiple of
 # 4), one (connects to one destination), spread and dsts (connects over
 # that many destinations), reuse (connect/close rounds), binds (bind(0)
-# attempts per checkpoint), mode (recorded as meta,MODE).
+# attempts per checkpoint), mode (recorded as meta,MODE), target (the row
+# of scripts/targets whose kernel this is, recorded as meta,TARGET).
 #
 # The guest only measures; the host computes every figure. Results go to
 # fd 3 as CSV records, first field the record type:
 #   meta,KEY,VALUE              settings and environment
-#   port,LABEL,PART,DST,PORT    workload 1: each port (PART one|spread)
+#   port,LABEL,PART,DST,PORT    workload 1: each port (PART one|spread|
+#                               narrow: sockets with their own range)
 #   sum,LABEL,KEY,VALUE         a scalar of a workload
 #   lat,LABEL,HELD,PORT,NS      workload 3: the HELD-th connect of the fill
 #   stat,LABEL,SEQ,HELD,CONNECTS,FAILURES,PROBES,OTHER_PARITY,SKIPPED_SCANS
@@ -37,6 +39,7 @@ DSTS=200
 REUSE=100000
 BINDS=100
 MODE=
+TARGET=
 for a in "$@"; do
 	case $a in
 	range=*) RANGE=${a#*=} ;;
@@ -46,6 +49,7 @@ for a in "$@"; do
 	reuse=*) REUSE=${a#*=} ;;
 	binds=*) BINDS=${a#*=} ;;
 	mode=*) MODE=${a#*=} ;;
+	target=*) TARGET=${a#*=} ;;
 	*) vm_say "compare: unknown argument '$a'"; exit 2 ;;
 	esac
 done
@@ -56,6 +60,10 @@ DEF_LO=32768
 DEF_HI=60999
 FILL_LO=32768
 FILL_HI=$((FILL_LO + RANGE - 1))
+# Workload 1's sockets with their own IP_LOCAL_PORT_RANGE (even low end)
+NARROW=$((ONE / 10))
+NARROW_LO=40000
+NARROW_HI=40999
 
 warn() {
 	vm_say "  warning: $L: $*"
@@ -129,6 +137,15 @@ w_parity() {
 		warn "spread: $(grep '^#' /tmp/w1s)"
 	awk -v l="$L" '/^[0-9]/ { printf "port,%s,spread,%s,%s\n", l, $2, $1 }' \
 		/tmp/w1s >&3
+
+	# Linux 6.8 (207184853dbd) scans a socket with its own range in
+	# steps of 1, without parity: what the kernel row shows there
+	vm_say "$L: 1/4 own range: $NARROW connects with IP_LOCAL_PORT_RANGE $NARROW_LO-$NARROW_HI"
+	portsel-tool fill -n "$NARROW" -r "$NARROW_LO-$NARROW_HI" "$(dst 5)" >/tmp/w1n
+	[ "$(field /tmp/w1n fill ok)" = "$NARROW" ] ||
+		warn "own range: $(grep '^#' /tmp/w1n)"
+	awk -v l="$L" '/^[0-9]/ { printf "port,%s,narrow,0,%s\n", l, $1 }' \
+		/tmp/w1n >&3
 }
 
 # 2. Reuse distance: REUSE connect/close rounds to one destination.
@@ -209,7 +226,9 @@ result "meta,module,$(cat /sys/module/portsel/version 2>/dev/null)"
 result "meta,cpus,$(grep -c ^processor /proc/cpuinfo)"
 result "meta,policies,$POLICIES"
 result "meta,MODE,$MODE"
-for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI; do
+result "meta,TARGET,$TARGET"
+for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI \
+	NARROW NARROW_LO NARROW_HI; do
 	eval "result \"meta,$k,\$$k\""
 done
 

@@ -7,7 +7,7 @@
 
 # shellcheck shell=bash
 # The driver's settings are read here: parts, runs, long_runs, churn_n,
-# sockmany_ops, icount, budget, timeout, work, load_before.
+# sockmany_ops, icount, budget, timeout, work, load_before, target.
 # shellcheck disable=SC2154
 
 # Budget in host seconds per part, "TCG ICOUNT": plain TCG as measured on
@@ -49,35 +49,37 @@ bench_budget() {
 	echo "$b"
 }
 
-# build NAME [switch]: portsel.ko from a copy of the sources into
-# $work/NAME. With "switch", for the probe cost's before/after, built with
-# PORTSEL_BENCH=y (Kbuild): a module parameter bench_via_ftrace makes its
-# calls of the original enter through the ftrace site, as they did before
-# portsel_ftrace_site(), so that both ways alternate within one load
-# of one module.
+# bench_build NAME [switch]: portsel.ko from a copy of the sources into
+# $work/NAME, for the kernel bench_measure chose (T_KDIR, T_CHROOT). With
+# "switch", for the probe cost's before/after, built with PORTSEL_BENCH=y
+# (Kbuild): a module parameter bench_via_ftrace makes its calls of the
+# original enter through the ftrace site, as they did before
+# portsel_ftrace_site(), so that both ways alternate within one load of
+# one module.
 bench_build() {
-	local d=$work/$1 flags=()
+	local flags=()
 
-	mkdir -p "$d/module"
-	cp "$PORTSEL_ROOT/Kbuild" "$d/"
-	cp "$PORTSEL_ROOT"/module/*.[ch] "$PORTSEL_ROOT/module/Kbuild.core" "$d/module/"
 	if [ "${2:-}" = switch ]; then
 		flags=(PORTSEL_BENCH=y)
 	fi
-	if ! make -s -C "$kdir" M="$d" ${flags[@]+"${flags[@]}"} modules \
-		>"$d/build.log" 2>&1; then
-		cat "$d/build.log" >&2
-		return 1
-	fi
+	portsel_target_build "$work/$1" ${flags[@]+"${flags[@]}"}
 }
 
 # The module, the VM and the guest's records in $work/result.txt; exits
 # when one of them cannot be had. Sets load_after.
 bench_measure() {
-	local kdir sng vm_ok variant
+	local sng vm_ok variant
 
 	"$PORTSEL_ROOT/scripts/deps.sh"
-	kdir=${KDIR:-$("$PORTSEL_ROOT/scripts/kdir.sh")}
+	# --target: that row's kernel, fetched, and portsel built for it;
+	# else KDIR's (scripts/kdir.sh), booted by its ABI
+	if [ -n "$target" ]; then
+		portsel_target_use "$target" ||
+			{ portsel_say "cannot get the kernel of target $target"; exit 1; }
+	else
+		# shellcheck disable=SC2034 # T_CHROOT: read by portsel_target_make
+		T_KDIR=${KDIR:-$("$PORTSEL_ROOT/scripts/kdir.sh")} T_CHROOT=
+	fi
 
 	# sockmany runs Debian's stress-ng (deps.sh installs it), with its
 	# libraries, in the VM.
@@ -88,7 +90,7 @@ bench_measure() {
 		;;
 	esac
 
-	portsel_say "building portsel.ko against $kdir"
+	portsel_say "building portsel.ko against $T_KDIR"
 	bench_build past || { portsel_say "the module does not build"; exit 1; }
 	# shellcheck disable=SC2034 # read by portsel_vm_run
 	PORTSEL_MODULE=$work/past/portsel.ko
@@ -120,7 +122,7 @@ bench_measure() {
 	portsel_vm_run --timeout "$timeout" \
 		--arg "runs=$runs" --arg "long_runs=$long_runs" \
 		--arg "churn_n=$churn_n" --arg "parts=$parts" \
-		--arg "sockmany_ops=$sockmany_ops" \
+		--arg "sockmany_ops=$sockmany_ops" --arg "target=$target" \
 		${variant[@]+"${variant[@]}"} \
 		--file "$PORTSEL_GUEST/bench-loops.sh" \
 		--file "$PORTSEL_GUEST/bench-scans.sh" \

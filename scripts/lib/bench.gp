@@ -2,13 +2,14 @@
 #
 # results/bench.png from the data files scripts/report.py bench writes
 # (bench-plot-*.dat, "?" where nothing was measured). Run by bench.sh:
-#   gnuplot -e "dir='DIR'; out='FILE'; unit='...'; has_probe=1; ..." bench.gp
+#   gnuplot -e "dir='DIR'; out='FILE'; unit='...'; made_on='...'; has_probe=1; ..." bench.gp
 # Each panel shows medians as bars with the min..max of the runs as an
 # error bar; a panel whose part was not measured says so.
 
 if (!exists("dir")) dir = "results"
 if (!exists("out")) out = dir . "/bench.png"
 if (!exists("unit")) unit = ""
+if (!exists("made_on")) made_on = ""
 if (!exists("has_probe")) has_probe = 0
 if (!exists("has_ftrace")) has_ftrace = 0
 if (!exists("has_p1")) has_p1 = 0
@@ -32,7 +33,7 @@ set offsets 0, 0, graph 0.12, 0
 # a panel with nothing to show: an empty frame that says so
 nothing = "unset logscale y; unset xtics; unset ytics; set yrange [0:1]; set xrange [0:1]; set label 1 'not measured' at graph 0.5, 0.5 center; plot 2 notitle; unset label 1; set autoscale x; set yrange [*:*]; set xtics nomirror rotate by -20; set ytics nomirror"
 
-set multiplot layout 2,2 title "portsel make bench: medians, min..max of the runs" . (unit eq "" ? "" : "\n" . unit)
+set multiplot layout 2,2 title "portsel make bench" . (made_on eq "" ? "" : " on " . made_on) . ": medians, min..max of the runs" . (unit eq "" ? "" : "\n" . unit)
 
 # (a) the cost of one busy port
 set title "cost of one busy port tried (ns), lower is better"

@@ -273,3 +273,37 @@ portsel_target_make() {
 	rm -rf "${T_CHROOT:?}$b"
 	return $rc
 }
+
+# portsel_target_use NAME: the row NAME with its kernel fetched (as
+# portsel_target_fetch) and the test VM set to boot it: PORTSEL_VM_KERNEL,
+# PORTSEL_VM_MODDIR and PORTSEL_VM_ARCH. What vmtest, compare and bench do
+# for --target.
+portsel_target_use() {
+	if ! portsel_target "$1" || ! portsel_target_fetch; then
+		return 1
+	fi
+	PORTSEL_VM_KERNEL=$T_VMLINUZ
+	PORTSEL_VM_MODDIR=$T_MODDIR
+	PORTSEL_VM_ARCH=$T_ARCH
+	portsel_say "target $T_NAME: kernel $T_ABI${T_CHROOT:+ (modules built in $T_CHROOT)}"
+}
+
+# portsel_target_build DIR [MAKE ARGS]: portsel's sources (those dkms
+# gets) copied into DIR and built there for the fetched target (T_KDIR,
+# with T_CHROOT's compiler when set): DIR/portsel.ko; ./portsel.ko is
+# left alone. The build's output goes to DIR.log, its tail to stderr
+# when it fails.
+portsel_target_build() {
+	local dir=$1
+
+	shift
+	if ! "$PORTSEL_ROOT/scripts/dkms-source.sh" "$dir" >/dev/null; then
+		portsel_say "cannot copy the sources into $dir"
+		return 1
+	fi
+	if ! portsel_target_make "$dir" "$@" modules >"$dir.log" 2>&1; then
+		tail -n 20 "$dir.log" >&2
+		portsel_say "portsel does not build against $T_KDIR"
+		return 1
+	fi
+}

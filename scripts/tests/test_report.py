@@ -4,7 +4,8 @@ expected files under fixtures/ were written by the awk programs
 scripts/compare.sh and scripts/bench.sh had before report.py (the bench
 fixture has an odd number of runs everywhere, where the medians of old
 and new agree); compare.md adds "(--range 16)", which the old --raw
-path left out."""
+path left out, and compare.csv the column even_pct_narrow (empty: the
+fixture's records have no own-range sockets)."""
 
 import io
 import os
@@ -111,6 +112,47 @@ class Compare(unittest.TestCase):
         self.assertEqual((row["stride_median"], row["stride_mean"]),
                          ("2", "1.8"))
 
+    def test_own_range_sockets(self):
+        from portsel_report import compare_out
+        with open(os.path.join(FIX, "compare-raw.csv"),
+                  encoding="utf-8") as f:
+            raw = f.read()
+        raw = raw.replace("meta,RANGE,", "meta,NARROW,4\nmeta,NARROW_LO,40000"
+                          "\nmeta,NARROW_HI,40999\nmeta,RANGE,", 1)
+        for p in (40000, 40001, 40002, 40003):
+            raw += "port,kernel,narrow,0,%d\n" % p
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(raw)
+        meta, labels = compare.parse(read_records(f.name))
+        os.unlink(f.name)
+        rows = compare.rows(meta, labels)
+        self.assertEqual(rows[0][-1], "50.0")
+        self.assertEqual(rows[1][-1], "")
+        self.assertEqual(len(labels["kernel"].spread), 4)  # unchanged
+        text = compare_out.table_text(rows, meta["DSTS"])
+        self.assertIn("1dst/%sdst/own" % meta["DSTS"], text)
+        self.assertIn("80/75/50", text)
+        self.assertIn("own range 40000-40999", compare_out.guides(meta)[0]
+                      .replace("IP_LOCAL_PORT_RANGE", "range"))
+
+    def test_target_in_title_and_command(self):
+        from portsel_report import compare_out
+        meta, _ = compare.parse(read_records(
+            os.path.join(FIX, "compare-raw.csv")))
+        self.assertNotIn("target", compare_out.title(meta))
+        meta["TARGET"] = "trixie-amd64"
+        self.assertIn("(target trixie-amd64) under qemu",
+                      compare_out.title(meta))
+        meta["RANGE"], meta["MODE"] = "4000", "full"
+        self.assertEqual(compare_out.command(meta),
+                         "make compare TARGET=trixie-amd64")
+        meta["MODE"] = "quick"
+        self.assertEqual(compare_out.command(meta),
+                         "make compare TARGET=trixie-amd64 ARGS=--quick")
+        meta["RANGE"], meta["MODE"] = "400", "smoke"
+        self.assertEqual(compare_out.command(meta),
+                         "scripts/compare.sh --smoke --target trixie-amd64")
+
 
 class Bench(unittest.TestCase):
     def analyse(self, path):
@@ -126,6 +168,24 @@ class Bench(unittest.TestCase):
         a = SimpleNamespace(runs=1, churn=20000, sockmany_ops=20000,
                             icount=True)
         self.assertEqual(bench_out.text(rows, order, a), fixture("bench.txt"))
+
+    def test_kernel_and_target_first(self):
+        from portsel_report import bench_out
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("kernel release=6.12.118+deb13-amd64 target=trixie-amd64\n"
+                    "p2c policy=kernel k=2000 run=1 connects=1 errors=0"
+                    " avg_ns=1 p50_ns=1\n")
+        made = bench.made_on(read_records(f.name))
+        rows, order = self.analyse(f.name)
+        os.unlink(f.name)
+        self.assertEqual(made,
+                         "Debian 6.12.118+deb13-amd64 (target trixie-amd64)")
+        a = SimpleNamespace(runs=1, churn=20000, sockmany_ops=20000,
+                            icount=True)
+        self.assertEqual(bench_out.text(rows, order, a, made).splitlines()[0],
+                         "measured on " + made)
+        self.assertEqual(bench.made_on(read_records(
+            os.path.join(FIX, "bench-raw.txt"))), "")
 
     def test_median_of_two_runs_is_the_lower(self):
         with tempfile.NamedTemporaryFile("w", delete=False) as f:

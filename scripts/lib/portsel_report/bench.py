@@ -205,6 +205,16 @@ def samples(records):
     return s, policies
 
 
+def made_on(records):
+    """What the run was measured on, from the guest's "kernel" record:
+    "Debian RELEASE (target NAME)", "" for records without one."""
+    for kind, f in records:
+        if kind == "kernel" and isinstance(f, dict) and f.get("release"):
+            return "Debian %s%s" % (f["release"], " (target %s)" % f["target"]
+                                    if f.get("target") else "")
+    return ""
+
+
 def policy_order(s, policies):
     """Rows' policy order: stock, the module's policies, the two ways of
     the probe workloads, then any other policy as first seen. Records of

@@ -198,11 +198,13 @@ def _sockmany(t, o, a):
                       t.val(k + ("errors",), "%d")))
 
 
-def text(rows, order, a):
-    """bench.txt's table (without the host line the driver adds)."""
+def text(rows, order, a, made_on=""):
+    """bench.txt's table (without the host line the driver adds); MADE_ON
+    (bench.made_on) first, when the records tell it."""
     from .bench_targets import targets
     t = Table(rows, order)
-    o = ["times are instruction counts: qemu -icount shift=0, one guest"
+    o = ["measured on " + made_on] if made_on else []
+    o += ["times are instruction counts: qemu -icount shift=0, one guest"
          " instruction = 1 ns" if a.icount else
          "times are TCG's emulated wall time (--tcg): only ratios within"
          " this boot mean something"]

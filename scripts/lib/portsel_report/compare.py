@@ -10,7 +10,8 @@ COLUMNS = (
     "reuse_count,fill_range,fill_connections,fill_connect_s,first_p50_us,"
     "first_p99_us,second_p50_us,second_p99_us,probes_first,probes_second,"
     "probes_failing,bind_ok_pct_25,bind_ok_pct_50,bind_ok_pct_75,"
-    "bind_ok_pct_full,bind_full_held,bind_odd_pct").split(",")
+    "bind_ok_pct_full,bind_full_held,bind_odd_pct,even_pct_narrow").split(
+        ",")
 
 
 class Label:
@@ -20,6 +21,7 @@ class Label:
     def __init__(self):
         self.one = []           # workload 1: ports to one destination
         self.spread = []        # and over many
+        self.narrow = []        # and with the socket's own range
         self.sums = {}          # sum,LABEL,KEY,VALUE
         self.lat = {}           # held -> ns of that connect of the fill
         self.nlat = 0
@@ -41,7 +43,8 @@ def parse(records):
             continue
         lab = labels.setdefault(f[0], Label())
         if kind == "port":
-            (lab.one if f[1] == "one" else lab.spread).append(int(f[3]))
+            {"one": lab.one, "narrow": lab.narrow}.get(
+                f[1], lab.spread).append(int(f[3]))
         elif kind == "sum":
             lab.sums[f[1]] = f[2]
         elif kind == "lat":
@@ -137,5 +140,6 @@ def rows(meta, labels):
                    + [s.get(k, "") for k in ("reuse_connects", "reuse_min",
                                              "reuse_mean", "reuse_median",
                                              "reuse_reuses")]
-                   + _fill(lab, r) + _probes(lab, r) + _bind(lab, r))
+                   + _fill(lab, r) + _probes(lab, r) + _bind(lab, r)
+                   + [f1(_even_pct(lab.narrow)) if lab.narrow else ""])
     return out

@@ -38,17 +38,25 @@ def _big(x):
     return "%.0f" % float(x) if x != "" and float(x) >= 100 else x
 
 
-def cells(row):
-    """The twelve cells of the table for one csv row."""
+def _narrow(rows):
+    """Do the records have workload 1's own-range sockets?"""
+    return any(dict(zip(COLUMNS, r))["even_pct_narrow"] for r in rows)
+
+
+def cells(row, narrow=False):
+    """The twelve cells of the table for one csv row; NARROW: the even %
+    of the sockets with their own range too."""
     c = dict(zip(COLUMNS, row))
+    even = _pair(_pc(c["even_pct_one"]), _pc(c["even_pct_spread"]))
+    if narrow:
+        even += "/" + _v(_pc(c["even_pct_narrow"]))
     if c["reuse_rounds"] == "":
         reuse = DASH
     elif c["reuse_min"] == "":
         reuse = ">" + c["reuse_rounds"]
     else:
         reuse = "%d/%.0f" % (float(c["reuse_min"]), float(c["reuse_mean"]))
-    return [c["policy"],
-            _pair(_pc(c["even_pct_one"]), _pc(c["even_pct_spread"])),
+    return [c["policy"], even,
             _v(c["distinct_spread"]),
             _pair(c["stride_median"], _big(c["stride_mean"])),
             reuse,
@@ -68,10 +76,11 @@ def table_text(rows, dsts):
     h1 = ["policy", "even %", "distinct ports", "stride", "reuse after",
           "fill", "connect()", "latency µs", "latency µs", "probes/connect",
           "bind(0) ok %", "bind(0)"]
-    h2 = ["", "1dst/" + d, d, "med/mean", "min/mean conn.", "conns",
+    own = "/own" if _narrow(rows) else ""
+    h2 = ["", "1dst/" + d + own, d, "med/mean", "min/mean conn.", "conns",
           "total s", "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
           "25/50/75/full held", "odd %"]
-    body = [cells(r) for r in rows]
+    body = [cells(r, bool(own)) for r in rows]
     w = [max(len(x[j]) for x in [h1, h2] + body) for j in range(len(h1))]
     lines = []
     for x in [h1, h2] + body:
@@ -83,7 +92,8 @@ def table_text(rows, dsts):
 
 def table_md(rows, dsts):
     d = "%sdst" % dsts
-    head = ["policy", "even %% (1dst / %s)" % d, "distinct ports (%s)" % d,
+    own = " / own range" if _narrow(rows) else ""
+    head = ["policy", "even %% (1dst / %s%s)" % (d, own), "distinct ports (%s)" % d,
             "stride median / mean (ports)",
             "reuse after min / mean (connects)", "fill connections",
             "time in connect() (s)", "1st half p50 / p99 (µs)",
@@ -91,19 +101,41 @@ def table_md(rows, dsts):
             "bind(0) ok % at 25/50/75/full held", "bind(0) odd %"]
     lines = ["|" + "".join(" %s |" % h for h in head),
              "|---|" + "--:|" * (len(head) - 1)]
-    lines += ["|" + "".join(" %s |" % c for c in cells(r)) for r in rows]
+    lines += ["|" + "".join(" %s |" % c for c in cells(r, bool(own)))
+              for r in rows]
     return "\n".join(lines) + "\n"
 
 
 def title(meta):
-    return ("Debian %s under qemu TCG (%s vCPUs); fill range %s-%s (%s ports);"
-            " module %s" % (meta["kernel"], meta["cpus"], meta["FILL_LO"],
-                            meta["FILL_HI"], meta["RANGE"], meta["module"]))
+    target = meta.get("TARGET") or ""
+    return ("Debian %s%s under qemu TCG (%s vCPUs); fill range %s-%s (%s"
+            " ports); module %s"
+            % (meta["kernel"], " (target %s)" % target if target else "",
+               meta["cpus"], meta["FILL_LO"], meta["FILL_HI"], meta["RANGE"],
+               meta["module"]))
+
+
+def command(meta):
+    """The command that made a run of these records."""
+    mode = meta.get("MODE") or "full"
+    cmd, default_range = COMMANDS.get(mode, COMMANDS["full"])
+    target = meta.get("TARGET") or ""
+    if target:
+        cmd = (cmd.replace("make compare", "make compare TARGET=" + target)
+               if cmd.startswith("make") else cmd + " --target " + target)
+    if int(meta["RANGE"]) != default_range:
+        cmd += " (--range %s)" % meta["RANGE"]
+    return cmd
 
 
 def guides(meta):
+    own = ""
+    if meta.get("NARROW"):
+        own = (" own: %s connects to one destination from sockets with their"
+               " own IP_LOCAL_PORT_RANGE %s-%s."
+               % (meta["NARROW"], meta["NARROW_LO"], meta["NARROW_HI"]))
     return (
-        "even: share of even ports. stride: forward step between consecutive"
+        "even: share of even ports." + own + " stride: forward step between consecutive"
         " ports to one destination. reuse after: connects until a port comes"
         " back to it (>N: not within N). halves: of the fill (kernel,"
         " even-first: before/after the even ports are full).",
@@ -116,14 +148,11 @@ def guides(meta):
 
 def markdown(meta, rows):
     mode = meta.get("MODE") or "full"
-    cmd, default_range = COMMANDS.get(mode, COMMANDS["full"])
-    if int(meta["RANGE"]) != default_range:
-        cmd += " (--range %s)" % meta["RANGE"]
     g1, g2 = guides(meta)
     return ("# portsel: policies compared\n\n"
             "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
             " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
-            % (title(meta), cmd, mode, meta["ONE"], meta["SPREAD"],
+            % (title(meta), command(meta), mode, meta["ONE"], meta["SPREAD"],
                meta["DSTS"], meta["REUSE"], meta["BINDS"])
             + table_md(rows, meta["DSTS"])
             + "\n%s\n\n%s\n\n" % (g1, g2)
