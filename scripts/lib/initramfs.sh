@@ -26,7 +26,7 @@ portsel_vm_tool() {
 	local out=$1/portsel-tool cc=gcc
 
 	_portsel_vm_native ||
-		cc=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_GNU_TYPE)-gcc
+		cc=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc
 	"$cc" -static -O2 -Wall -Wextra -pthread -o "$out" \
 		"$PORTSEL_GUEST/portsel-tool.c" || return 1
 	echo "$out"
@@ -110,7 +110,7 @@ portsel_vm_kmod() {
 _portsel_vm_lib() {
 	local ma d
 
-	ma=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_MULTIARCH)
+	ma=$(dpkg-architecture -a "$PORTSEL_VM_ARCH" -qDEB_HOST_MULTIARCH 2>/dev/null)
 	for d in "lib/$ma" "usr/lib/$ma" lib usr/lib; do
 		if [ -e "$1/$d/$2" ]; then
 			echo "/$d/$2"
