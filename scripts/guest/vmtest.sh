@@ -1515,18 +1515,24 @@ case_socket_range_race() {
 	new_dst
 	hold_ports "127.0.0.1:$DPORT" -n 990
 	expect "range race: held" "$HELD_PORTS" 990
-	portsel-tool rangerace -n 20 -d 300 -r 40000-40999 -R 40000-40998 \
-		"127.0.0.1:$DPORT" >/tmp/race.out 2>&1
-	race=$(tail -n 1 /tmp/race.out)
-	echo "  $race"
-	expect "range race: rounds" "$(echo "$race" | sed -n 's/.* rounds=\([0-9]*\).*/\1/p')" 20
-	expect "range race: the user's value lost" \
-		"$(echo "$race" | sed -n 's/.* lost=\([0-9]*\).*/\1/p')" 0
-	expect "range race: connect errors" \
-		"$(echo "$race" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')" 0
+	# up to 3 batches of 20 rounds: on a loaded host a batch may end
+	# without a single write landing inside a connect
+	for batch in 1 2 3; do
+		portsel-tool rangerace -n 20 -d 300 -r 40000-40999 -R 40000-40998 \
+			"127.0.0.1:$DPORT" >/tmp/race.out 2>&1
+		race=$(tail -n 1 /tmp/race.out)
+		echo "  batch $batch: $race"
+		expect "range race: rounds" "$(echo "$race" | sed -n 's/.* rounds=\([0-9]*\).*/\1/p')" 20
+		expect "range race: the user's value lost" \
+			"$(echo "$race" | sed -n 's/.* lost=\([0-9]*\).*/\1/p')" 0
+		expect "range race: connect errors" \
+			"$(echo "$race" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')" 0
+		during=$(echo "$race" | sed -n 's/.* during=\([0-9]*\).*/\1/p')
+		[ "${during:-0}" -eq 0 ] || break
+	done
 	if kernel_at_least 6 7; then
-		expect_cmp "range race: writes during a connect" \
-			"$(echo "$race" | sed -n 's/.* during=\([0-9]*\).*/\1/p')" -gt 0
+		expect_cmp "range race: writes during a connect (3 batches)" \
+			"$during" -gt 0
 	fi
 	release_ports
 }
