@@ -17,8 +17,9 @@ usage() {
 Usage: scripts/matrix.sh [--target NAME]... [--help]
 
 Runs scripts/vmtest.sh (every case, 50 stress cycles) on each target of
-scripts/targets, and scripts/systemtest.sh --target on each target in
-SYSTEMTEST_TARGETS ($SYSTEMTEST_TARGETS). Hours under TCG on 2
+scripts/targets, scripts/systemtest.sh --target on each target in
+SYSTEMTEST_TARGETS ($SYSTEMTEST_TARGETS) and, with
+--secure-boot, on $SECUREBOOT_TARGETS. Hours under TCG on 2
 cores: make check runs the core cases on most targets and one system
 test instead.
 
@@ -26,8 +27,10 @@ test instead.
 USAGE
 }
 
-# The targets whose Debian the system test debootstraps and boots.
+# The targets whose Debian the system test debootstraps and boots, and
+# those it also boots under UEFI Secure Boot (--secure-boot).
 SYSTEMTEST_TARGETS="bookworm-amd64 trixie-amd64"
+SECUREBOOT_TARGETS="bookworm-amd64"
 
 targets=()
 while [ $# -gt 0 ]; do
@@ -50,6 +53,9 @@ for t in "${targets[@]}"; do
 	runs+=("vmtest $t:scripts/vmtest.sh --target $t")
 	case " $SYSTEMTEST_TARGETS " in
 	*" $t "*) runs+=("systemtest $t:scripts/systemtest.sh --target $t") ;;
+	esac
+	case " $SECUREBOOT_TARGETS " in
+	*" $t "*) runs+=("systemtest --secure-boot $t:scripts/systemtest.sh --target $t --secure-boot") ;;
 	esac
 done
 
