@@ -149,7 +149,8 @@ report-test:
 package-test:
 	@scripts/package-test.sh "$(KDIR)"
 
-# The .deb installed, rebooted, removed and purged in a booted Debian 12
-# under qemu (TCG); the root fs is cached. ARGS: e.g. --keep.
+# The .deb installed, rebooted, removed and purged in a booted Debian of
+# the TARGET's suite (default bookworm-amd64; FLAVOUR=F means
+# bookworm-F) under qemu (TCG); the root fs is cached. ARGS: e.g. --keep.
 systemtest: deps
-	@scripts/systemtest.sh $(ARGS)
+	@scripts/systemtest.sh --target '$(or $(TARGET),bookworm-$(FLAVOUR))' $(ARGS)

@@ -2,23 +2,28 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make systemtest: install portsel-dkms the Debian way in a booted Debian
-# 12 (systemd, the kernel and headers of the ABI under test, dkms), reboot,
-# remove and purge it. Everything runs in qemu (TCG); nothing is installed
-# on the host. Ends with "N passed, N failed".
+# of a target's suite (systemd, the target's kernel and headers, that
+# suite's dkms and gcc), reboot, remove and purge it. Everything runs in
+# qemu (TCG); nothing is installed on the host. Ends with "N passed, N
+# failed".
 
 set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: scripts/systemtest.sh [--help] [--keep] [--rebuild] [--timeout SECS]
+Usage: scripts/systemtest.sh [--target NAME] [--keep] [--rebuild]
+                             [--timeout SECS] [--help]
 
-Builds (once; cached) a Debian 12 root filesystem with debootstrap from
-the host's Debian mirror: systemd, linux-image-<abi> and
-linux-headers-<abi> of the ABI of the host's plain amd64 headers, dkms,
-gcc, make, libc6-dev, iproute2, kmod, procps, as a raw ext4 image under
-\$PORTSEL_CACHE/systemtest/<key>/ (key: the package list's version and the
-packages' versions). A copy of it boots (qemu -accel tcg, the guest's own
-vmlinuz/initrd from its /boot, root=/dev/vda) three times; a oneshot unit
+Builds (once; cached) a root filesystem of the target's Debian suite with
+debootstrap from the host's Debian mirror: systemd, linux-image-<abi> and
+linux-headers-<abi> of the target's kernel (the ABI its suite's
+linux-headers-<flavour> points at today), dkms, gcc, make, libc6-dev,
+iproute2, kmod, procps, openssl and mokutil (what portsel-dkms depends
+on and recommends: the guest has no package lists to fetch them), as a
+raw ext4 image under \$PORTSEL_CACHE/systemtest/<target>/ (keyed by the
+package list's version and the packages' versions). A copy of it boots
+(qemu -accel tcg, the guest's own vmlinuz/initrd from its /boot,
+root=/dev/vda) three times; a oneshot unit
 runs /usr/local/sbin/portsel-systemtest, which runs the next stage of
 scripts/guest/systemtest.sh from a second disk (the stage is kept in a
 state file on the root fs) and powers off:
@@ -32,6 +37,10 @@ state file on the root fs) and powers off:
 Every check prints "systest: NAME ok|FAILED"; the last line is
 "N passed, N failed".
 
+  --target NAME   a row of scripts/targets (default bookworm-amd64):
+                  $(portsel_targets | paste -sd' ' | fold -s -w 50 | sed '2,$s/^/                  /')
+                  Run here: bookworm-amd64 (Debian 12, dkms 3.0, gcc-12)
+                  and trixie-amd64 (Debian 13, dkms 3.2, gcc-14)
   --keep          keep the run directory (console logs, results) and say
                   where it is
   --rebuild       build the root filesystem again even if it is cached
@@ -42,12 +51,22 @@ PORTSEL_VM_CPUS, PORTSEL_VM_MEM.
 USAGE
 }
 
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=systest
+
+target=bookworm-amd64
 keep=0
 rebuild=0
 timeout=1200
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
+	--target)
+		[ $# -ge 2 ] || { echo "systemtest.sh: --target wants a NAME (try --help)" >&2; exit 2; }
+		portsel_target "$2" || exit 2
+		target=$2
+		shift ;;
 	--keep) keep=1 ;;
 	--rebuild) rebuild=1 ;;
 	--timeout)
@@ -62,9 +81,6 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# shellcheck source=scripts/lib/host.sh
-. "$(dirname "$0")/lib/host.sh"
-PORTSEL_SAY_PREFIX=systest
 export PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 cd "$PORTSEL_ROOT"
 
@@ -96,26 +112,46 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-abi=$(portsel_abi "$(portsel_kdir)")
+# The target's kernel: the ABI its suite has today (the host's own suite
+# installs its headers with apt, any other is looked up with a private apt
+# state, T_APT, and fetched into the cache).
+portsel_target "$target"
+step "target $T_NAME: looking up its kernel"
+T_APT=()
+if ! portsel_target_fetch; then
+	echo "systemtest: cannot get the kernel of $T_NAME" >&2
+	exit 1
+fi
+abi=$T_ABI
 version=$(scripts/version.sh)
-suite=bookworm
+# debootstrap the release; a backports row adds its suite for the kernel
+suite=${T_SUITE%-backports}
+extra_suite=
+[ "$suite" = "$T_SUITE" ] || extra_suite=$T_SUITE
 
 # --- the root filesystem ---------------------------------------------------
 
 # shellcheck source=scripts/lib/systemtest-rootfs.sh
 . "$PORTSEL_ROOT/scripts/lib/systemtest-rootfs.sh"
+# The host's mirrors serve every suite: the suite's own entry if the
+# host lists it, else the host's.
+host_suite=$(portsel_host_suite)
 mirror=${PORTSEL_SYSTEST_MIRROR:-$(portsel_mirror "$suite")}
+mirror=${mirror:-$(portsel_mirror "$host_suite")}
 security=${PORTSEL_SYSTEST_SECURITY:-$(portsel_mirror "$suite-security")}
+security=${security:-$(portsel_mirror "$host_suite-security")}
 if [ -z "$mirror" ]; then
-	echo "systemtest: no $suite mirror in /etc/apt/sources*; set PORTSEL_SYSTEST_MIRROR" >&2
+	echo "systemtest: no Debian mirror in /etc/apt/sources*; set PORTSEL_SYSTEST_MIRROR" >&2
 	exit 1
 fi
 
+# Each target's root fs and images in a directory of its own.
+tcache=$PORTSEL_CACHE/systemtest/$T_NAME
 bkey=$(base_key)
-base=$PORTSEL_CACHE/systemtest/base-$bkey
+base=$tcache/base-$bkey
 ikey=$(image_key "$bkey")
-cache=$PORTSEL_CACHE/systemtest/image-$ikey
-step "portsel $version, kernel $abi, base $bkey, image $ikey"
+cache=$tcache/image-$ikey
+step "portsel $version, $T_NAME: Debian $suite, kernel $abi, base $bkey, image $ikey"
 if [ "$rebuild" -eq 1 ] || [ ! -f "$base/done" ]; then
 	mkdir -p "$base"
 	rm -f "$base/done" "$cache/done"
@@ -130,9 +166,10 @@ if [ ! -f "$cache/done" ]; then
 	mkdir -p "$cache"
 	if image_build "$base" "$cache"; then
 		touch "$cache/done"
-		# images of other keys are stale
-		find "$PORTSEL_CACHE/systemtest" -mindepth 1 -maxdepth 1 \
-			-name 'image-*' ! -name "image-$ikey" -exec rm -rf {} +
+		# the target's images and bases of other keys are stale
+		find "$tcache" -mindepth 1 -maxdepth 1 \( -name 'image-*' ! \
+			-name "image-$ikey" -o -name 'base-*' ! -name "base-$bkey" \) \
+			-exec rm -rf {} +
 		ok rootfs "built $cache"
 	else
 		bad rootfs "image from $base failed"
@@ -166,7 +203,7 @@ p=$work/payload.d
 mkdir -p "$p"
 cp "$work/deb/portsel-dkms_${version}_all.deb" "$p/"
 cp "$PORTSEL_GUEST/systemtest.sh" "$p/run"
-printf 'VERSION=%s\nABI=%s\n' "$version" "$abi" >"$p/env"
+printf 'VERSION=%s\nABI=%s\nSUITE=%s\n' "$version" "$abi" "$suite" >"$p/env"
 if ! portsel_vm_tool "$p" >/dev/null ||
 	! mkfs.ext4 -q -F -L portsel-payload -d "$p" "$work/payload.img" 64M \
 		>"$work/mkfs.log" 2>&1; then
