@@ -11,8 +11,8 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: scripts/systemtest.sh [--target NAME] [--keep] [--rebuild]
-                             [--timeout SECS] [--help]
+Usage: scripts/systemtest.sh [--target NAME] [--secure-boot] [--keep]
+                             [--rebuild] [--timeout SECS] [--help]
 
 Builds (once; cached) a root filesystem of the target's Debian suite with
 debootstrap from the host's Debian mirror: systemd, linux-image-<abi> and
@@ -28,12 +28,33 @@ runs /usr/local/sbin/portsel-systemtest, which runs the next stage of
 scripts/guest/systemtest.sh from a second disk (the stage is kept in a
 state file on the root fs) and powers off:
   boot 1  apt install ./portsel-dkms_<version>_all.deb (dkms builds in the
-          guest), dkms status, modinfo, modprobe, even-first connects,
+          guest), its Depends/Recommends, dkms status, modinfo, signed
+          by DKMS's key, no Secure Boot note, modprobe, even-first connects,
           the shipped examples into /etc/modules-load.d and /etc/sysctl.d
           (reserve_odd = 1 enabled), modprobe -r
   boot 2  portsel loaded at boot, sysctls applied by systemd-sysctl,
           reserve_odd at work, apt remove, apt purge, every file gone
   boot 3  no module, no sysctl, no file of the package left
+With --secure-boot the same root fs is partition 2 of a GPT disk whose
+EFI system partition (made with mkfs.vfat -C and mtools; nothing is
+mounted) holds the suite's signed boot chain: shim-signed's shimx64.efi
+as EFI/BOOT/BOOTX64.EFI, shim-helpers-amd64-signed's mmx64.efi and
+grub-efi-amd64-signed's grubx64.efi beside it, grub.cfg in
+EFI/debian; the kernel is Debian's signed image. It boots under OVMF
+with Secure Boot (the ovmf package's OVMF_CODE_4M.ms.fd, q35 with SMM),
+three times:
+  boot 1  the shipped variables (OVMF_VARS_4M.ms.fd: Microsoft's keys,
+          no MOK): Secure Boot on, lockdown integrity; apt install, the
+          module signed by DKMS's key, the package's note on how to
+          enroll it, modprobe refused with "Key was rejected by service"
+          (the negative control); the guest hands DKMS's certificate out
+  boot 2  the same variables with that certificate in shim's MokList
+          (virt-fw-vars --add-mok, as MokManager's "Enroll MOK" leaves
+          it): the key in the machine keyring, modprobe, signer,
+          even-first, the examples into /etc
+  boot 3  loaded and configured at boot, still under Secure Boot
+virt-fw-vars (python3-virt-firmware) is fetched from bookworm-backports
+and the boot chain from the target's suite into \$PORTSEL_CACHE/secureboot.
 Every check prints "systest: NAME ok|FAILED"; the last line is
 "N passed, N failed".
 
@@ -41,6 +62,7 @@ Every check prints "systest: NAME ok|FAILED"; the last line is
                   $(portsel_targets | paste -sd' ' | fold -s -w 50 | sed '2,$s/^/                  /')
                   Run here: bookworm-amd64 (Debian 12, dkms 3.0, gcc-12)
                   and trixie-amd64 (Debian 13, dkms 3.2, gcc-14)
+  --secure-boot   the UEFI Secure Boot run above instead of the plain one
   --keep          keep the run directory (console logs, results) and say
                   where it is
   --rebuild       build the root filesystem again even if it is cached
@@ -56,6 +78,7 @@ USAGE
 PORTSEL_SAY_PREFIX=systest
 
 target=bookworm-amd64
+secure_boot=0
 keep=0
 rebuild=0
 timeout=1200
@@ -67,6 +90,7 @@ while [ $# -gt 0 ]; do
 		portsel_target "$2" || exit 2
 		target=$2
 		shift ;;
+	--secure-boot) secure_boot=1 ;;
 	--keep) keep=1 ;;
 	--rebuild) rebuild=1 ;;
 	--timeout)
@@ -107,6 +131,14 @@ for cmd in debootstrap mkfs.ext4 qemu-system-x86_64 gcc dpkg-deb; do
 		exit 1
 	fi
 done
+if [ "$secure_boot" -eq 1 ]; then
+	for cmd in sfdisk mkfs.vfat mcopy mmd openssl python3; do
+		if ! command -v "$cmd" >/dev/null; then
+			echo "systemtest: $cmd missing; run scripts/deps.sh" >&2
+			exit 1
+		fi
+	done
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "systemtest: debootstrap needs root" >&2
 	exit 1
@@ -203,7 +235,10 @@ p=$work/payload.d
 mkdir -p "$p"
 cp "$work/deb/portsel-dkms_${version}_all.deb" "$p/"
 cp "$PORTSEL_GUEST/systemtest.sh" "$p/run"
-printf 'VERSION=%s\nABI=%s\nSUITE=%s\n' "$version" "$abi" "$suite" >"$p/env"
+mode=plain
+[ "$secure_boot" -eq 0 ] || mode=secure-boot
+printf 'VERSION=%s\nABI=%s\nSUITE=%s\nMODE=%s\n' "$version" "$abi" "$suite" "$mode" \
+	>"$p/env"
 if ! portsel_vm_tool "$p" >/dev/null ||
 	! mkfs.ext4 -q -F -L portsel-payload -d "$p" "$work/payload.img" 64M \
 		>"$work/mkfs.log" 2>&1; then
@@ -211,22 +246,75 @@ if ! portsel_vm_tool "$p" >/dev/null ||
 	finish
 fi
 
-step "copy of the rootfs image"
-cp --sparse=always "$cache/rootfs.img" "$work/rootfs.img"
+payload="-drive file=$work/payload.img,if=virtio,format=raw,readonly=on"
+if [ "$secure_boot" -eq 0 ]; then
+	step "copy of the rootfs image"
+	cp --sparse=always "$cache/rootfs.img" "$work/rootfs.img"
+	kernel=$cache/vmlinuz
+	initrd=$cache/initrd.img
+	how=
+	PORTSEL_VM_APPEND="root=/dev/vda rw fsck.mode=skip systemd.show_status=0"
+	PORTSEL_VM_QEMU_ARGS="-drive file=$work/rootfs.img,if=virtio,format=raw $payload"
+else
+	# shellcheck source=scripts/lib/systemtest-secureboot.sh
+	. "$PORTSEL_ROOT/scripts/lib/systemtest-secureboot.sh"
+	if ! sb_fetch; then
+		bad efi-boot-chain "cannot fetch ${SB_PACKAGES[*]} or virt-fw-vars"
+		finish
+	fi
+	# the EFI disk of this image and boot chain, made once
+	edisk=$cache/efi-$(basename "$SB_EFI")/disk.img
+	if [ ! -f "$edisk.done" ]; then
+		step "EFI disk from the rootfs image (once: $edisk)"
+		rm -rf "$cache"/efi-*
+		mkdir -p "$(dirname "$edisk")"
+		if sb_disk "$cache/rootfs.img" "$edisk"; then
+			touch "$edisk.done"
+		else
+			bad efi-disk "sb_disk $edisk"
+			finish
+		fi
+	fi
+	ok efi-disk "$edisk"
+	step "copy of the EFI disk"
+	cp --sparse=always "$edisk" "$work/disk.img"
+	sb_vars_ms "$work/vars-ms.fd"
+	# the firmware boots shim from the disk: no -kernel
+	kernel=
+	initrd=
+	how=" (UEFI Secure Boot; Microsoft's keys, no MOK)"
+	PORTSEL_VM_QEMU_ARGS="$(sb_qemu_args "$work/disk.img" "$work/vars-ms.fd") $payload"
+fi
 
-PORTSEL_VM_APPEND="root=/dev/vda rw fsck.mode=skip systemd.show_status=0"
-PORTSEL_VM_QEMU_ARGS="-drive file=$work/rootfs.img,if=virtio,format=raw"
-PORTSEL_VM_QEMU_ARGS+=" -drive file=$work/payload.img,if=virtio,format=raw,readonly=on"
+# The Secure Boot run's boots 2 and 3: the certificate boot 1 handed out
+# (its "cert BASE64" line), enrolled into MokList.
+enroll_mok() {
+	local b64
+	b64=$(sed -n 's/^cert \([A-Za-z0-9+/=]*\)$/\1/p' "$work/boot1/result.txt" | head -n 1)
+	if [ -n "$b64" ] && base64 -d <<<"$b64" >"$work/mok.der" &&
+		sb_vars_mok "$work/mok.der" "$work/vars-mok.fd"; then
+		ok mok-enrolled "virt-fw-vars --add-mok: $(openssl x509 -inform DER \
+			-in "$work/mok.der" -noout -subject)"
+		PORTSEL_VM_QEMU_ARGS="$(sb_qemu_args "$work/disk.img" "$work/vars-mok.fd") $payload"
+		how=" (UEFI Secure Boot; DKMS's key in MokList)"
+	else
+		bad mok-enrolled "no certificate from boot 1, or virt-fw-vars failed ($work/vars-mok.fd.log)"
+		return 1
+	fi
+}
 
 # The guest's result lines: "ok NAME [info]", "FAIL NAME reason",
-# "info TEXT", "stage N".
+# "info TEXT", "stage N" (and "cert BASE64").
 : >"$work/results.txt"
 for boot in 1 2 3; do
 	d=$work/boot$boot
 	mkdir -p "$d"
-	step "boot $boot"
+	if [ "$secure_boot" -eq 1 ] && [ "$boot" -eq 2 ]; then
+		enroll_mok || break
+	fi
+	step "boot $boot$how"
 	rc=0
-	portsel_vm_boot "$cache/vmlinuz" "$cache/initrd.img" "$d" "$timeout" || rc=$?
+	portsel_vm_boot "$kernel" "$initrd" "$d" "$timeout" || rc=$?
 	portsel_vm_result "$d" "$d/result.txt"
 	cat "$d/result.txt" >>"$work/results.txt"
 	while read -r word name rest; do

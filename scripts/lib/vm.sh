@@ -93,18 +93,24 @@ _portsel_vm_progress() {
 
 # portsel_vm_boot KERNEL INITRD DIR TIMEOUT
 # Boot the VM and wait for it, printing the guest's progress lines and a
-# heartbeat every 30 s of silence. Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
+# heartbeat every 30 s of silence. With KERNEL and INITRD empty, the
+# firmware boots from the disks PORTSEL_VM_QEMU_ARGS gives (and
+# PORTSEL_VM_APPEND is not used). Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
 # returns 0 only when the payload ran to its end with status 0.
 portsel_vm_boot() {
 	local kernel=$1 initrd=$2 dir=$3 timeout=$4
-	local qpid rc=0 seen=0 t0 quiet=0 n word
+	local qpid rc=0 seen=0 t0 quiet=0 n word direct=()
 
 	PORTSEL_VM_END=
 	PORTSEL_VM_EXIT=
 	: >"$dir/console.log" && : >"$dir/result" && : >"$dir/status" ||
 		return 1
 	t0=$(date +%s)
-	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
+	if [ -n "$kernel" ]; then
+		direct=(-kernel "$kernel" -initrd "$initrd" -append
+			"console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND")
+	fi
+	portsel_say "booting ${kernel:+$(basename "$kernel") }($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
 		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
 
 	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
@@ -112,8 +118,7 @@ portsel_vm_boot() {
 		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
 		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND" \
+		${direct[@]+"${direct[@]}"} \
 		-serial "file:$dir/console.log" \
 		-serial "file:$dir/result" \
 		-serial "file:$dir/status" \
