@@ -42,7 +42,7 @@ as EFI/BOOT/BOOTX64.EFI, shim-helpers-amd64-signed's mmx64.efi and
 grub-efi-amd64-signed's grubx64.efi beside it, grub.cfg in
 EFI/debian; the kernel is Debian's signed image. It boots under OVMF
 with Secure Boot (the ovmf package's OVMF_CODE_4M.ms.fd, q35 with SMM),
-three times:
+four times:
   boot 1  the shipped variables (OVMF_VARS_4M.ms.fd: Microsoft's keys,
           no MOK): Secure Boot on, lockdown integrity; apt install, the
           module signed by DKMS's key, the package's note on how to
@@ -53,6 +53,9 @@ three times:
           it): the key in the machine keyring, modprobe, signer,
           even-first, the examples into /etc
   boot 3  loaded and configured at boot, still under Secure Boot
+  boot 4  the shipped variables with the certificate in db instead of
+          MokList (a cloud's custom image): the kernel takes it from db
+          (.platform) and loads the module at boot
 virt-fw-vars (python3-virt-firmware) is fetched from bookworm-backports
 and the boot chain from the target's suite into \$PORTSEL_CACHE/secureboot.
 Every check prints "systest: NAME ok|FAILED"; the last line is
@@ -303,14 +306,31 @@ enroll_mok() {
 	fi
 }
 
+# Boot 4 of the Secure Boot run: the same certificate in db instead.
+enroll_db() {
+	if sb_vars_db "$work/mok.der" "$work/vars-db.fd"; then
+		ok db-enrolled "virt-fw-vars --add-db"
+		PORTSEL_VM_QEMU_ARGS="$(sb_qemu_args "$work/disk.img" "$work/vars-db.fd") $payload"
+		how=" (UEFI Secure Boot; DKMS's key in db, MokList empty)"
+	else
+		bad db-enrolled "virt-fw-vars failed ($work/vars-db.fd.log)"
+		return 1
+	fi
+}
+
 # The guest's result lines: "ok NAME [info]", "FAIL NAME reason",
 # "info TEXT", "stage N" (and "cert BASE64").
 : >"$work/results.txt"
-for boot in 1 2 3; do
+boots="1 2 3"
+[ "$secure_boot" -eq 0 ] || boots="1 2 3 4"
+for boot in $boots; do
 	d=$work/boot$boot
 	mkdir -p "$d"
 	if [ "$secure_boot" -eq 1 ] && [ "$boot" -eq 2 ]; then
 		enroll_mok || break
+	fi
+	if [ "$secure_boot" -eq 1 ] && [ "$boot" -eq 4 ]; then
+		enroll_db || break
 	fi
 	step "boot $boot$how"
 	rc=0

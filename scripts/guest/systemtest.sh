@@ -20,6 +20,7 @@
 #   2  the key enrolled: in the machine keyring, modprobe, signer,
 #      even-first, the examples into /etc
 #   3  still enrolled: loaded and configured at boot
+#   4  the certificate in db instead of MokList: loaded at boot
 # Result lines on fd 3: "stage N", "ok NAME [detail]", "FAIL NAME reason",
 # "info NAME text", "cert BASE64". Progress ("vm: ...") on stdout, the
 # console.
@@ -439,6 +440,23 @@ sb3() {
 	signed
 }
 
+# The certificate in the firmware's db and not in MokList: Debian's
+# kernel puts db keys in .platform and (a Debian patch) checks modules
+# against them too.
+sb4() {
+	local out
+
+	secure_boot_state
+	out=$(mokutil --test-key "$cert" 2>&1 || true)
+	info mok-test-key "$out"
+	has dmesg-cert "$(dmesg | grep -e 'UEFI:db' -e 'DKMS module signing key' || true)" \
+		"Loaded X.509 cert 'DKMS module signing key"
+	is autoload "portsel not loaded at boot" [ -d /sys/module/portsel ]
+	out=$(sys policy || true)
+	is boot-policy "'$out'" [ "$out" = even-first ]
+	signed
+}
+
 case ${MODE:-plain}:$stage in
 plain:1) stage1 ;;
 plain:2) stage2 ;;
@@ -446,6 +464,7 @@ plain:3) stage3 ;;
 secure-boot:1) sb1 ;;
 secure-boot:2) sb2 ;;
 secure-boot:3) sb3 ;;
+secure-boot:4) sb4 ;;
 *) bad stage "no stage $stage in mode ${MODE:-plain} (state $STATE/stage says $last)" ;;
 esac
 echo "$stage" >"$STATE/stage"

@@ -4,7 +4,7 @@
 # scripts/systemtest.sh: the signed boot chain of the target's suite and
 # virt-fw-vars, fetched into the cache (sb_fetch), the EFI disk made from
 # the cached root fs without mounting anything (sb_disk), the firmware's
-# variable stores (sb_vars_ms, sb_vars_mok) and the qemu arguments that
+# variable stores (sb_vars_ms, sb_vars_mok, sb_vars_db) and the qemu arguments that
 # boot them with Secure Boot on (sb_qemu_args). Sourced, not run.
 
 # shellcheck shell=bash
@@ -139,6 +139,17 @@ sb_vars_mok() {
 
 	openssl x509 -inform DER -in "$1" -out "$pem" &&
 		virt_fw_vars -i "$SB_OVMF_VARS" --add-mok "$SB_SHIM_GUID" "$pem" \
+			-o "$2" >>"$2.log" 2>&1
+}
+
+# sb_vars_db DER OUT: the shipped store with the certificate DER added
+# to the firmware's db instead (the route of a cloud's custom image),
+# MokList empty.
+sb_vars_db() {
+	local pem=$2.pem
+
+	openssl x509 -inform DER -in "$1" -out "$pem" &&
+		virt_fw_vars -i "$SB_OVMF_VARS" --add-db "$SB_SHIM_GUID" "$pem" \
 			-o "$2" >>"$2.log" 2>&1
 }
 
