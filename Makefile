@@ -158,7 +158,10 @@ report-test:
 package-test:
 	@scripts/package-test.sh "$(KDIR)"
 
-# The .deb installed, rebooted, removed and purged in a booted Debian 12
-# under qemu (TCG); the root fs is cached. ARGS: e.g. --keep.
+# The .deb installed, rebooted, removed and purged in a booted Debian of
+# the TARGET's suite (default bookworm-amd64; FLAVOUR=F means
+# bookworm-F) under qemu (TCG); the root fs is cached. ARGS: e.g. --keep,
+# --secure-boot (the same under UEFI Secure Boot: shim, grub, Debian's
+# signed kernel, DKMS's key refused, then enrolled).
 systemtest: deps
-	@scripts/systemtest.sh $(ARGS)
+	@scripts/systemtest.sh --target '$(or $(TARGET),bookworm-$(FLAVOUR))' $(ARGS)

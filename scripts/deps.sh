@@ -17,9 +17,13 @@ linux-source-6.1 for KUnit under UML and checkpatch, qemu, busybox,
 build tools, sparse, shellcheck, gnuplot, perf and trace-cmd (run in the
 test VM), stress-ng (make bench runs its sockmany stressor in the VM),
 the DKMS packaging tools, debootstrap and e2fsprogs for the system
-test's Debian 12 root fs (and the trixie chroot of scripts/targets),
-pahole (6.12 headers build modules with BTF), and for the arm64 targets
-the cross compiler with its C library and qemu-system-arm.
+test's root fs (and the trixie chroot of scripts/targets), what its
+Secure Boot run needs to make and boot an EFI disk (ovmf, fdisk's
+sfdisk, dosfstools, mtools; python3-cryptography, -pefile and
+-pkg-resources for virt-fw-vars, which it fetches from
+bookworm-backports into the cache), pahole (6.12 headers build
+modules with BTF), and for the arm64 targets the cross compiler with
+its C library and qemu-system-arm.
 Does nothing when everything is present.
 
   --flavour FLAVOUR  also the image and headers of a Debian 12 kernel
@@ -53,6 +57,8 @@ PKGS=(
 	dkms dh-dkms debhelper dpkg-dev lintian fakeroot
 	perl openssl
 	debootstrap e2fsprogs util-linux
+	ovmf fdisk dosfstools mtools
+	python3-cryptography python3-pefile python3-pkg-resources
 	pahole
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 )

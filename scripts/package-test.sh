@@ -19,8 +19,11 @@ kernel dkms is told to build for. Tests, in order:
                  of module/version.h
   deb            make deb (scripts/deb.sh) builds portsel-dkms
   lintian        no error or warning (overrides in packaging/debian)
-  control        Package, Architecture: all, Version, Depends: dkms, and
-                 dh_dkms's postinst/prerm for this name and version
+  control        Package, Architecture: all, Version, Depends: dkms and
+                 openssl (DKMS makes its signing key with it), Recommends:
+                 mokutil, dh_dkms's postinst/prerm for this name and
+                 version, every maintainer script parses (sh -n), and the
+                 postinst has the Secure Boot note (mokutil --import)
   contents       /usr/src/portsel-<version>/ (dkms.conf with the version,
                  Kbuild, Makefile, module/*.[ch] and Kbuild.core),
                  README.md, copyright, the sysctl.d and modules-load.d
@@ -125,14 +128,24 @@ if [ -n "$deb" ]; then
 	[ "$(f Package)" = portsel-dkms ] || problems+=("Package: $(f Package)")
 	[ "$(f Architecture)" = all ] || problems+=("Architecture: $(f Architecture)")
 	[ "$(f Version)" = "$version" ] || problems+=("Version: $(f Version)")
-	grep -qE '(^|, )dkms( |,|$)' <<<"$(f Depends)" ||
+	grep -qE '(^|, )dkms( |,|$)' <<<"$(f Depends)" &&
+		grep -qE '(^|, )openssl( |,|$)' <<<"$(f Depends)" ||
 		problems+=("Depends: $(f Depends)")
+	grep -qE '(^|, )mokutil( |,|$)' <<<"$(f Recommends)" ||
+		problems+=("Recommends: $(f Recommends)")
 	for s in postinst prerm; do
 		if ! grep -qx "DKMS_NAME=portsel" "$work/control/$s" ||
 			! grep -qx "DKMS_VERSION=$version" "$work/control/$s"; then
 			problems+=("$s does not name portsel $version")
 		fi
 	done
+	for s in "$work"/control/*; do
+		case $(head -n 1 "$s") in
+		'#!/bin/sh'*) err=$(sh -n "$s" 2>&1) || problems+=("${s##*/}: $err") ;;
+		esac
+	done
+	grep -q 'mokutil --import' "$work/control/postinst" ||
+		problems+=("postinst has no Secure Boot note")
 	if [ ${#problems[@]} -eq 0 ]; then
 		ok control
 	else

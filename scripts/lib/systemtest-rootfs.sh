@@ -1,33 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make systemtest's root filesystem, sourced by scripts/systemtest.sh once
-# it knows the ABI: a Debian 12 base from debootstrap with the kernel and
-# headers of that ABI (base_build), and the bootable ext4 image made from
-# it with the harness baked in (image_build), each cached under a key of
-# what went into it (base_key, image_key). Sourced, not run.
+# it knows the target: a base of the target's Debian suite from debootstrap
+# with the kernel and headers of its ABI (base_build), and the bootable
+# ext4 image made from it with the harness baked in (image_build), each
+# cached under a key of what went into it (base_key, image_key). Sourced,
+# not run.
 
 # shellcheck shell=bash
-# The driver's settings are read here: abi, suite, mirror, security (and
-# its step function).
+# The driver's settings are read here: abi, suite, extra_suite (a
+# backports suite, or empty), mirror, security, T_APT (apt options that
+# see the suite's archive; empty for the host's own suite) and its step
+# function.
 # shellcheck disable=SC2154
 
 # Bump when the package list or the image setup below changes.
-ROOTFS_LIST_VERSION=1
-# debootstrap --include (resolved from the main suite, with dependencies)
+ROOTFS_LIST_VERSION=2
+# debootstrap --include (resolved from the main suite, with dependencies).
+# openssl and mokutil are what portsel-dkms depends on and recommends:
+# the booted guest has no package lists, so apt could not fetch them.
 ROOTFS_INCLUDE=(systemd systemd-sysv udev kmod procps iproute2 dkms gcc make
-	libc6-dev initramfs-tools)
-# installed after, from all the host's bookworm suites (security has the
-# newest ABI)
+	libc6-dev initramfs-tools openssl mokutil)
+# installed after, from all the suite's archives (security has the
+# newest ABI; a backports kernel is in backports)
 ROOTFS_KERNEL=("linux-image-$abi" "linux-headers-$abi")
 
 # The base's cache key: this list and the candidate version of every
-# named package (as the host's apt sees the same mirror).
+# named package (as the host's apt, or the target's private one, sees the
+# same mirror).
 base_key() {
 	{
-		echo "list $ROOTFS_LIST_VERSION $suite $mirror $security"
+		echo "list $ROOTFS_LIST_VERSION $suite $extra_suite $mirror $security"
 		echo "${ROOTFS_INCLUDE[*]} ${ROOTFS_KERNEL[*]}"
 		dpkg-query -W -f='${Package} ${Version}\n' debootstrap
-		apt-cache show --no-all-versions "${ROOTFS_INCLUDE[@]}" \
+		apt-cache ${T_APT[@]+"${T_APT[@]}"} show --no-all-versions \
+			"${ROOTFS_INCLUDE[@]}" \
 			"${ROOTFS_KERNEL[@]}" 2>/dev/null |
 			sed -n 's/^\(Package\|Version\): //p' | paste -d' ' - -
 	} | sha256sum | cut -c1-16
@@ -76,11 +83,12 @@ base_build() {
 		tail -n 20 "$log"
 		return 1
 	fi
-	step "linux-image/headers-$abi (suites $suite, $suite-updates${security:+, $suite-security})"
+	step "linux-image/headers-$abi (suites $suite, $suite-updates${security:+, $suite-security}${extra_suite:+, $extra_suite})"
 	{
 		echo "deb $mirror $suite main"
 		echo "deb $mirror $suite-updates main"
 		[ -z "$security" ] || echo "deb $security $suite-security main"
+		[ -z "$extra_suite" ] || echo "deb $mirror $extra_suite main"
 	} >"$r/etc/apt/sources.list"
 	cp -L /etc/resolv.conf "$r/etc/resolv.conf"
 	# /proc for the kernel's postinst (initramfs), in a private mount

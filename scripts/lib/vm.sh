@@ -97,11 +97,13 @@ _portsel_vm_progress() {
 
 # portsel_vm_boot KERNEL INITRD DIR TIMEOUT
 # Boot the VM and wait for it, printing the guest's progress lines and a
-# heartbeat every 30 s of silence. Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
+# heartbeat every 30 s of silence. With KERNEL and INITRD empty, the
+# firmware boots from the disks PORTSEL_VM_QEMU_ARGS gives (and
+# PORTSEL_VM_APPEND is not used). Sets PORTSEL_VM_END and PORTSEL_VM_EXIT;
 # returns 0 only when the payload ran to its end with status 0.
 portsel_vm_boot() {
 	local kernel=$1 initrd=$2 dir=$3 timeout=$4
-	local qpid rc=0 seen=0 t0 quiet=0 n word
+	local qpid rc=0 seen=0 t0 quiet=0 n word direct=() console
 	local append="panic=-1 panic_on_warn=1 oops=panic quiet $PORTSEL_VM_APPEND"
 
 	PORTSEL_VM_END=
@@ -109,7 +111,7 @@ portsel_vm_boot() {
 	: >"$dir/console.log" && : >"$dir/result" && : >"$dir/status" ||
 		return 1
 	t0=$(date +%s)
-	portsel_say "booting $(basename "$kernel") ($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
+	portsel_say "booting ${kernel:+$(basename "$kernel") }($PORTSEL_VM_ACCEL${PORTSEL_VM_QEMU_ARGS:+ $PORTSEL_VM_QEMU_ARGS}," \
 		"$PORTSEL_VM_CPUS cpus, ${PORTSEL_VM_MEM}M, timeout ${timeout}s)"
 
 	# The console and the two channels: three serial ports on a PC; the
@@ -117,13 +119,13 @@ portsel_vm_boot() {
 	# there (hvc0, hvc1; guest/init.sh takes whichever exist).
 	case $PORTSEL_VM_ARCH in
 	amd64)
-		set -- qemu-system-x86_64 -append "console=ttyS0 $append" \
-			-serial "file:$dir/console.log" \
+		console=ttyS0
+		set -- qemu-system-x86_64 -serial "file:$dir/console.log" \
 			-serial "file:$dir/result" -serial "file:$dir/status" ;;
 	arm64)
+		console=ttyAMA0
 		# -cpu max: pointer authentication on, as on current cloud ARM
 		set -- qemu-system-aarch64 -machine virt \
-			-append "console=ttyAMA0 $append" \
 			-serial "file:$dir/console.log" \
 			-device virtio-serial-device \
 			-chardev "file,id=result,path=$dir/result" \
@@ -134,12 +136,17 @@ portsel_vm_boot() {
 		portsel_say "no VM for architecture '$PORTSEL_VM_ARCH'"
 		return 1 ;;
 	esac
+	# without a kernel the firmware boots the disks (PORTSEL_VM_QEMU_ARGS)
+	if [ -n "$kernel" ]; then
+		direct=(-kernel "$kernel" -initrd "$initrd"
+			-append "console=$console $append")
+	fi
 	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
 	timeout -k 10 "$timeout" "$@" \
 		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
 		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-kernel "$kernel" -initrd "$initrd" \
+		${direct[@]+"${direct[@]}"} \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	qpid=$!
 	# An interrupted caller must not leave qemu behind.
