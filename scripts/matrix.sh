@@ -30,7 +30,7 @@ USAGE
 # The targets whose Debian the system test debootstraps and boots, and
 # those it also boots under UEFI Secure Boot (--secure-boot).
 SYSTEMTEST_TARGETS="bookworm-amd64 trixie-amd64"
-SECUREBOOT_TARGETS="bookworm-amd64"
+SECUREBOOT_TARGETS="bookworm-amd64 trixie-amd64"
 
 targets=()
 while [ $# -gt 0 ]; do
