@@ -45,6 +45,9 @@ if [ -c /dev/hvc1 ]; then
 else
 	RESULT=/dev/ttyS1 STATUS=/dev/ttyS2
 fi
+# held open to the end: hvc resets a tty's modes whenever it is opened
+# anew, and raw mode must last
+exec 7<>$RESULT 8<>$STATUS
 portsel-tool ttyraw $RESULT $STATUS
 
 set --

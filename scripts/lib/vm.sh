@@ -172,6 +172,7 @@ portsel_vm_boot() {
 	elif read -r word PORTSEL_VM_EXIT <"$dir/status" &&
 	     [ "$word" = exit ]; then
 		PORTSEL_VM_END="exit"
+		PORTSEL_VM_EXIT=${PORTSEL_VM_EXIT%$'\r'}
 	else
 		PORTSEL_VM_END="crash"
 		PORTSEL_VM_EXIT=
