@@ -32,7 +32,8 @@ kernel dkms is told to build for. Tests, in order:
                  with a scratch MOK key, vermagic and version right
   dkms-install   dkms install to a scratch /lib/modules, then remove --all
   dkms-refuse    dkms refuses a kernel without KPROBES, one without
-                 DYNAMIC_FTRACE_WITH_REGS, and a non-x86_64 arch (status 77)
+                 DYNAMIC_FTRACE_WITH_REGS/_ARGS, and an arch other than x86_64 and
+                 aarch64 (status 77)
   make-dkms      make dkms-install, then make dkms-remove, in scratch trees
   make-install   make install / make uninstall with INSTALL_MOD_PATH
   host           /usr/src, /var/lib/dkms and /lib/modules/<abi> unchanged

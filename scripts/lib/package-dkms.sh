@@ -71,7 +71,7 @@ check_dkms_refuse() {
 	mkdir -p "$work/refuse/dkms"
 	dkms add "${rtrees[@]}" -m portsel -v "$version" >>"$log" 2>&1 || true
 	grep -v '^CONFIG_KPROBES=' "$kdir/.config" >"$work/refuse/no-kprobes"
-	grep -v '^CONFIG_DYNAMIC_FTRACE_WITH_REGS=' "$kdir/.config" >"$work/refuse/no-regs"
+	grep -vE '^CONFIG_DYNAMIC_FTRACE_WITH_(REGS|ARGS)=' "$kdir/.config" >"$work/refuse/no-regs"
 	for cfg in no-kprobes no-regs; do
 		rc=0
 		dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi" \
@@ -79,9 +79,9 @@ check_dkms_refuse() {
 		[ "$rc" -eq 77 ] || problems+=("$cfg: dkms build returned $rc, not 77")
 	done
 	rc=0
-	dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi/aarch64" \
+	dkms build "${rtrees[@]}" -m portsel -v "$version" -k "$abi/ppc64le" \
 		>>"$log" 2>&1 || rc=$?
-	[ "$rc" -eq 77 ] || problems+=("aarch64: dkms build returned $rc, not 77")
+	[ "$rc" -eq 77 ] || problems+=("ppc64le: dkms build returned $rc, not 77")
 	if [ ${#problems[@]} -eq 0 ]; then
 		ok dkms-refuse
 	else
