@@ -292,9 +292,10 @@ void portsel_hook_remove(void)
  * DCCP socket gives its port back) and inet_twsk_bind_unhash() (a
  * TIME_WAIT socket does). A plain ftrace_ops: it only looks at the
  * arguments, and coexists with any other user of these functions. It is
- * not PERMANENT: it is registered before the redirect, whose PERMANENT
- * registration fails (and unwinds this one) while ftrace is disabled,
- * and then keeps kernel.ftrace_enabled from turning both off.
+ * registered only while some netns runs a policy that needs releases told
+ * (netns.c), so that every other release in the system costs nothing. It
+ * is not PERMANENT: once the redirect's PERMANENT registration holds
+ * kernel.ftrace_enabled on, it is live whenever it is registered.
  */
 static unsigned long portsel_put_port_addr __read_mostly;
 static unsigned long portsel_tw_unhash_addr __read_mostly;
@@ -322,12 +323,14 @@ static struct ftrace_ops portsel_release_ops = {
 };
 
 /**
- * portsel_release_hook_install - start watching port releases
+ * portsel_release_hook_install - get ready to watch port releases
  * @sock_fn: called at the entry of inet_put_port(), with its socket
  * @tw_fn: called at the entry of inet_twsk_bind_unhash(), with its
  *         TIME_WAIT socket and hash tables
  *
- * Both run in ftrace's callback, with preemption off.
+ * Both run in ftrace's callback, with preemption off, once
+ * portsel_release_hook_start() has registered it: until then no release
+ * costs anything.
  *
  * Return: 0, or the error from kprobes or ftrace.
  */
@@ -366,12 +369,6 @@ int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 	portsel_tw_unhash_addr = addr[1];
 	static_call_update(portsel_released_sock, sock_fn);
 	static_call_update(portsel_released_tw, tw_fn);
-
-	err = register_ftrace_function(&portsel_release_ops);
-	if (err) {
-		pr_err("cannot trace port releases: %d\n", err);
-		goto err_filter;
-	}
 	return 0;
 
 err_filter:
@@ -379,12 +376,45 @@ err_filter:
 	return err;
 }
 
-/*
- * Stop watching. For ops in module data ftrace waits, before returning,
- * until no CPU can be in the callback (it runs with preemption off).
+/**
+ * portsel_release_hook_start - start telling port releases
+ *
+ * The sites are patched when this returns: every release that enters
+ * inet_put_port() or inet_twsk_bind_unhash() from then on is told. May
+ * sleep.
+ *
+ * Return: 0, or the error from ftrace.
  */
+int portsel_release_hook_start(void)
+{
+	int err;
+
+	err = register_ftrace_function(&portsel_release_ops);
+	if (err)
+		pr_err("cannot trace port releases: %d\n", err);
+	return err;
+}
+
+/**
+ * portsel_release_hook_stop - stop telling port releases
+ *
+ * For ops in module data ftrace waits, before returning, until no CPU can
+ * be in the callback (it runs with preemption off). May sleep.
+ */
+void portsel_release_hook_stop(void)
+{
+	/*
+	 * It fails only once ftrace_kill() has disabled ftrace (an ftrace
+	 * bug, reported then): the sites may still call our trampoline, so
+	 * the module must never go. At module exit nothing can keep it;
+	 * livepatch, which faces the same, warns as well.
+	 */
+	if (WARN_ON(unregister_ftrace_function(&portsel_release_ops)))
+		__module_get(THIS_MODULE);
+}
+
+/* Forget the functions: after the last portsel_release_hook_stop(). */
 void portsel_release_hook_remove(void)
 {
-	WARN_ON(unregister_ftrace_function(&portsel_release_ops));
 	ftrace_free_filter(&portsel_release_ops);
 }

@@ -42,6 +42,8 @@ void portsel_hook_sync(void);
 
 int portsel_release_hook_install(portsel_released_sock_fn *sock_fn,
 				 portsel_released_tw_fn *tw_fn);
+int portsel_release_hook_start(void);
+void portsel_release_hook_stop(void);
 void portsel_release_hook_remove(void);
 
 #endif /* _PORTSEL_HOOK_H */

@@ -37,25 +37,26 @@ static int __init portsel_init(void)
 	err = portsel_state_init(perturb_shift);
 	if (err)
 		return err;
-	err = portsel_netns_init();
-	if (err)
-		goto err_state;
+	/* before the netns: a policy set there may start the trace */
 	err = portsel_release_hook_install(portsel_connect_released_sock,
 					   portsel_connect_released_tw);
 	if (err)
-		goto err_netns;
-	err = portsel_hook_install(portsel_connect);
+		goto err_state;
+	err = portsel_netns_init();
 	if (err)
 		goto err_release;
+	err = portsel_hook_install(portsel_connect);
+	if (err)
+		goto err_netns;
 
 	pr_info("loaded, version %s, perturbation table 2^%u\n",
 		PORTSEL_VERSION, perturb_shift);
 	return 0;
 
-err_release:
-	portsel_release_hook_remove();
 err_netns:
 	portsel_netns_exit();
+err_release:
+	portsel_release_hook_remove();
 err_state:
 	portsel_state_exit();
 	return err;
@@ -64,8 +65,9 @@ err_state:
 static void __exit portsel_exit(void)
 {
 	portsel_hook_remove();
-	portsel_release_hook_remove();
+	/* every netns back to the kernel's choice stops the trace */
 	portsel_netns_exit();
+	portsel_release_hook_remove();
 	portsel_state_exit();
 }
 

@@ -9,6 +9,8 @@
 
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -18,6 +20,7 @@
 #include "busyset.h"
 #include "compat.h"
 #include "hook.h"
+#include "memory.h"
 #include "netns.h"
 #include "policy.h"
 #include "stats.h"
@@ -27,6 +30,79 @@ unsigned int portsel_net_id __read_mostly;
 static unsigned int portsel_uint_zero;
 static unsigned int portsel_uint_one = 1;
 static unsigned int portsel_hold_max = PORTSEL_EXHAUST_HOLD_MAX;
+
+/*
+ * Port releases are told (hook.c) only while some netns runs a policy
+ * other than the kernel's: each of those scans, and even-first's memory
+ * and every policy's busy set count on being told of every release. The
+ * users are counted here, where policies change, under a mutex that also
+ * orders the policy writes.
+ */
+static DEFINE_MUTEX(portsel_release_mutex);
+static unsigned int portsel_release_users;
+
+static bool portsel_policy_needs_releases(int policy)
+{
+	return policy != PORTSEL_KERNEL;
+}
+
+/*
+ * @pn takes up a policy that needs releases: they are told from here on.
+ * Those not told while it ran the kernel's choice cannot end what its
+ * scans left before: end every mark of the netns as a port that bind()
+ * held would (dated ahead, so a release in flight while the trace starts
+ * is covered), and drop its busy set.
+ */
+static int portsel_releases_get(struct portsel_net *pn)
+{
+	int err;
+
+	lockdep_assert_held(&portsel_release_mutex);
+	if (!portsel_release_users) {
+		err = portsel_release_hook_start();
+		if (err)
+			return err;
+	}
+	portsel_release_users++;
+	portsel_mem_freed(&pn->freed_any, jiffies, PORTSEL_MEM_FREED_AHEAD);
+	portsel_busy_drop(&pn->busy);
+	return 0;
+}
+
+/*
+ * A netns left such a policy. Its scans still running end first: one
+ * that marked after the trace stopped would leave a mark that no release
+ * can end. Then the last user stops the trace.
+ */
+static void portsel_releases_put(void)
+{
+	lockdep_assert_held(&portsel_release_mutex);
+	portsel_hook_sync();
+	if (!--portsel_release_users)
+		portsel_release_hook_stop();
+}
+
+/* Return: 0, or the error that left the policy as it was. May sleep. */
+static int portsel_policy_set(struct portsel_net *pn, int policy)
+{
+	int old, err = 0;
+
+	mutex_lock(&portsel_release_mutex);
+	old = pn->policy;
+	if (portsel_policy_needs_releases(policy) &&
+	    !portsel_policy_needs_releases(old)) {
+		err = portsel_releases_get(pn);
+		if (err)
+			goto unlock;
+	}
+	WRITE_ONCE(pn->policy, policy);
+	if (portsel_policy_needs_releases(old) &&
+	    !portsel_policy_needs_releases(policy))
+		portsel_releases_put();
+unlock:
+	mutex_unlock(&portsel_release_mutex);
+	return err;
+}
 
 /*
  * A write is one whole value at offset 0; anything else is -EINVAL so a
@@ -49,7 +125,10 @@ static int portsel_sysctl_policy(PORTSEL_CTL_CONST struct ctl_table *table, int 
 		ret = portsel_policy_parse(buffer, *lenp);
 		if (ret < 0)
 			return ret;
-		WRITE_ONCE(*policy, ret);
+		ret = portsel_policy_set(container_of(policy, struct portsel_net,
+						      policy), ret);
+		if (ret)
+			return ret;
 		*ppos += *lenp;
 		return 0;
 	}
@@ -234,14 +313,14 @@ err_stats:
  * Quiesce first: no more writes to its sysctls (unregistering waits for
  * the ones in progress), then hand every later connect to the kernel,
  * which touches nothing of ours but pn->policy (freed with the netns,
- * after every .exit).
+ * after every .exit); the last netns to need releases told stops that.
  */
 static void __net_exit portsel_net_pre_exit(struct net *net)
 {
 	struct portsel_net *pn = portsel_net(net);
 
 	portsel_sysctl_unregister(pn);
-	WRITE_ONCE(pn->policy, PORTSEL_KERNEL);
+	portsel_policy_set(pn, PORTSEL_KERNEL);
 }
 
 /*
