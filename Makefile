@@ -54,8 +54,9 @@ vmtest:
 	@scripts/vmtest.sh --target '$(or $(TARGET),bookworm-$(FLAVOUR))' $(ARGS)
 
 # The vmtest cases on a lockdep + KASAN debug kernel built from Debian's
-# linux-source-6.1 (cached; the first build is long). ARGS=--self-check
-# shows that a deliberate bug fails it.
+# linux-source-6.1 (cached; the first build is long); ARGS=--kcsan on a
+# lockdep + KCSAN one. ARGS=--self-check shows that a deliberate bug
+# fails it.
 debugtest:
 	@scripts/debugtest.sh $(ARGS)
 

@@ -3,14 +3,17 @@
 #
 # make debugtest: the test VM's cases (scripts/vmtest.sh) on a debug
 # kernel built here from Debian's own 6.1 source, with lockdep, KASAN,
-# KFENCE, UBSAN, debugobjects, list debugging and kmemleak. Any report of
-# theirs in the kernel log fails a case (kmsg_bad in scripts/guest/lib.sh);
-# kmemleak is scanned once at the end (case kmemleak).
+# KFENCE, UBSAN, debugobjects, list debugging and kmemleak; with --kcsan
+# on a second one with lockdep and KCSAN instead (the two sanitizers
+# exclude each other). Any report of theirs in the kernel log fails a
+# case (kmsg_bad in scripts/guest/lib.sh; a KCSAN report only when it
+# names portsel); kmemleak is scanned once at the end (case kmemleak).
 #
-# The kernel: x86_64_defconfig plus scripts/debug.config, built once and
-# cached in ${PORTSEL_CACHE}/debug/<linux-source version>-<hash of
-# debug.config>/ (build/ is the O= tree portsel is built against, mods/
-# its modules_install). The source tree is the pristine extraction that
+# A kernel: x86_64_defconfig plus scripts/debug.config and the variant's
+# debug-kasan.config or debug-kcsan.config, built once and cached in
+# ${PORTSEL_CACHE}/debug/<linux-source version>-<variant>-<hash of the
+# two>/ (build/ is the O= tree portsel is built against, mods/ its
+# modules_install). The source tree is the pristine extraction that
 # scripts/kunit.sh keeps (kunit/src-<version>/), extracted here if absent.
 
 set -euo pipefail
@@ -25,7 +28,7 @@ PORTSEL_SAY_PREFIX=debugtest
 
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 TREE_NAME=linux-source-6.1
-FRAGMENT=$PORTSEL_ROOT/scripts/debug.config
+COMMON=$PORTSEL_ROOT/scripts/debug.config
 # Load/unload cycles of case stress: 25 (100 policy flips each), not the
 # 50 of the production kernels: a cycle takes ~9 s on this kernel.
 STRESS_LOADS=25
@@ -35,7 +38,7 @@ TIMEOUT=2400
 
 usage() {
 	cat <<USAGE
-Usage: scripts/debugtest.sh [--self-check] [--build-only] [--keep]
+Usage: scripts/debugtest.sh [--kcsan] [--self-check] [--build-only] [--keep]
                             [--timeout SECS] [--help]
 
 Builds (once) a debug kernel from $TARBALL:
@@ -48,9 +51,16 @@ lockdep, RCU, atomic-sleep, KASAN, KFENCE, UBSAN, debugobjects or
 list report in the kernel log, or a kmemleak report naming portsel,
 fails the run. The last line is "N passed, N failed".
 
+  --kcsan         a second kernel instead: x86_64_defconfig plus
+                  scripts/debug.config and scripts/debug-kcsan.config
+                  (lockdep, DEBUG_ATOMIC_SLEEP and KCSAN, no KASAN); a
+                  KCSAN data-race report fails the run when it names
+                  portsel (the kernel's own races are counted apart)
   --self-check    build portsel with PORTSEL_SELFTEST_DEBUG=y (module
-                  init reads past a kmalloc()ed buffer), run case load,
-                  and pass only if the tier catches KASAN's report
+                  init reads past a kmalloc()ed buffer and races on a
+                  plain counter from two CPUs), run case load, and pass
+                  only if the tier catches KASAN's report (KCSAN's with
+                  --kcsan)
   --build-only    build (or find in the cache) the kernel and stop
   --keep          keep the VM's work directory
   --timeout SECS  wall-clock limit for the VM (default $TIMEOUT)
@@ -63,6 +73,7 @@ USAGE
 }
 
 self_check=0
+variant=kasan
 build_only=0
 keep=()
 timeout=$TIMEOUT
@@ -70,6 +81,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
 	--self-check) self_check=1; shift ;;
+	--kcsan) variant=kcsan; shift ;;
 	--build-only) build_only=1; shift ;;
 	--keep) keep=(--keep); shift ;;
 	--timeout)
@@ -93,7 +105,8 @@ fail_run() {
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 src=$PORTSEL_CACHE/kunit/src-$version
 ksrc=$src/$TREE_NAME
-key=$version-$(sha1sum "$FRAGMENT" | cut -c1-12)
+FRAGMENT=$PORTSEL_ROOT/scripts/debug-$variant.config
+key=$version-$variant-$(cat "$COMMON" "$FRAGMENT" | sha1sum | cut -c1-12)
 dir=$PORTSEL_CACHE/debug/$key
 build=$dir/build
 mods=$dir/mods
@@ -129,7 +142,7 @@ check_config() {
 				bad=1
 			fi ;;
 		esac
-	done <"$FRAGMENT"
+	done < <(cat "$COMMON" "$FRAGMENT")
 	return "$bad"
 }
 
@@ -160,7 +173,7 @@ if [ ! -f "$dir/built" ]; then
 	: >"$dir/build.log"
 	make -s -C "$ksrc" O="$build" x86_64_defconfig >>"$dir/build.log" 2>&1 ||
 		fail_run "defconfig failed; log: $dir/build.log"
-	cat "$FRAGMENT" >>"$build/.config"
+	cat "$COMMON" "$FRAGMENT" >>"$build/.config"
 	make -s -C "$build" olddefconfig >>"$dir/build.log" 2>&1 ||
 		fail_run "olddefconfig failed; log: $dir/build.log"
 	check_config || fail_run "the debug config is not what scripts/debug.config asks for"
@@ -185,7 +198,8 @@ export PORTSEL_VM_MEM
 # A report must not stop the run at the first one: every case runs and
 # says which saw it, and kmemleak is scanned at the end. An Oops still
 # panics (oops=panic). KASAN reports only its first finding unless told
-# otherwise: kasan_multi_shot, so that no earlier report hides portsel's.
+# otherwise: kasan_multi_shot, so that no earlier report hides portsel's
+# (the KCSAN kernel ignores it).
 export PORTSEL_VM_APPEND="${PORTSEL_VM_APPEND:+$PORTSEL_VM_APPEND }panic_on_warn=0 kasan_multi_shot"
 # Without 5-level paging: with it, one boot of four had KASAN report
 # "wild-memory-access in do_raw_spin_lock" on a valid ff11... direct-map
@@ -199,8 +213,14 @@ if [ "$self_check" -eq 0 ]; then
 		--timeout "$timeout" --stress-loads "$STRESS_LOADS" ${keep[@]+"${keep[@]}"}
 fi
 
-# The self-check: the deliberate bug must fail the run, and KASAN's report
-# naming portsel must be what failed it.
+# The self-check: the deliberate bugs must fail the run, and the report of
+# the variant's checker naming portsel must be what failed it.
+case $variant in
+kasan) caught='KASAN: slab-out-of-bounds in portsel_selftest_debug'
+	what='out-of-bounds read' ;;
+kcsan) caught='KCSAN: data-race in portsel_selftest_race'
+	what='data race' ;;
+esac
 log=$(mktemp "${TMPDIR:-/tmp}/portsel-debugtest.XXXXXX")
 trap 'rm -f "$log"' EXIT
 portsel_say "self-check: portsel with PORTSEL_SELFTEST_DEBUG=y; the run must fail"
@@ -209,8 +229,8 @@ PORTSEL_MAKE_FLAGS=PORTSEL_SELFTEST_DEBUG=y \
 	"$PORTSEL_ROOT/scripts/vmtest.sh" --kdir "$build" --timeout "$timeout" \
 	--case load ${keep[@]+"${keep[@]}"} 2>&1 | tee "$log" || rc=$?
 if [ "$rc" -ne 0 ] &&
-   grep -q '^not ok .*KASAN: slab-out-of-bounds in portsel_selftest_debug' "$log"; then
-	portsel_say "self-check: the deliberate out-of-bounds read was caught"
+   grep -q "^not ok .*$caught" "$log"; then
+	portsel_say "self-check: the deliberate $what was caught"
 	echo "1 passed, 0 failed"
 	exit 0
 fi

@@ -130,8 +130,24 @@ kmsg_take() {
 # debug kernel's checkers (scripts/debugtest.sh) start their reports
 # with "WARNING:" or "BUG:" too (lockdep, "suspicious RCU usage",
 # "sleeping function called from invalid context", KASAN, KFENCE); the
-# rest are named: UBSAN, ODEBUG (debugobjects), list corruption.
+# rest are named: UBSAN, ODEBUG (debugobjects), list corruption. KCSAN
+# (debugtest.sh --kcsan) also reports the kernel's own data races: its
+# report, from "BUG: KCSAN:" to its closing rule, counts only when a
+# line of it names portsel.
 kmsg_bad() {
-	grep -E 'WARNING:|BUG:|Oops|KASAN|KFENCE|UBSAN|ODEBUG|general protection|Call Trace|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|list_(add|del) corruption|^<[0-3]>(\[[^]]*\] *)?portsel' ||
-		true
+	awk '
+		/BUG: KCSAN:/ { kcsan = 1; head = $0; ours = 0 }
+		kcsan {
+			# a frame of the module (not a task named portsel-...)
+			if (/\[portsel\]|portsel_/)
+				ours = 1
+			if (/====================/) {
+				if (ours)
+					print head
+				kcsan = 0
+			}
+			next
+		}
+		/WARNING:|BUG:|Oops|KASAN|KFENCE|UBSAN|ODEBUG|general protection|Call Trace|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|list_(add|del) corruption|^<[0-3]>(\[[^]]*\] *)?portsel/
+	'
 }
