@@ -6,6 +6,9 @@
 
 set -euo pipefail
 
+# shellcheck source=scripts/lib/host.sh
+. "$(dirname "$0")/lib/host.sh"
+
 usage() {
 	cat <<USAGE
 Usage: scripts/check.sh [--help]
@@ -108,15 +111,7 @@ run_tier() {
 
 # The counts of a finished tier: "PASS FAIL".
 tier_counts() {
-	local name=$1 line p=0 f=0
-
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$name.log" | tail -n 1 || true)
-	[ -z "$line" ] || read -r p _ f _ <<<"${line//,/}"
-	# a tier that failed without counting a failure still counts as one
-	if [ "$(cat "$out/$name.rc")" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
-	echo "$p $f"
+	portsel_tier_counts "$out/$1.log" "$(cat "$out/$1.rc")"
 }
 
 lane2=()
@@ -172,8 +167,7 @@ for tier in "${TIERS[@]}"; do
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
-	summary+=("$(printf '%-19s %4d passed, %d failed  (%d:%02d)' "$name" "$p" "$f" \
-		$((secs / 60)) $((secs % 60)))")
+	summary+=("$(portsel_tier_line 19 "$name" "$p" "$f" "$secs")")
 done
 
 echo "=== summary"

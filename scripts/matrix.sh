@@ -61,17 +61,14 @@ done
 
 pass=0 fail=0 summary=()
 for r in "${runs[@]}"; do
-	name=${r%%:*} cmd=${r#*:} rc=0 p=0 f=0
+	name=${r%%:*} cmd=${r#*:} rc=0
 	portsel_say "=== $name: $cmd"
 	t0=$(date +%s)
 	$cmd 2>&1 | tee "$out/log" || rc=$?
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/log" | tail -n 1 || true)
-	[ -z "$line" ] || read -r p _ f _ <<<"${line//,/}"
-	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	read -r p f < <(portsel_tier_counts "$out/log" "$rc")
 	secs=$(($(date +%s) - t0))
 	pass=$((pass + p)) fail=$((fail + f))
-	summary+=("$(printf '%-34s %4d passed, %d failed  (%d:%02d)' "$name" "$p" "$f" \
-		$((secs / 60)) $((secs % 60)))")
+	summary+=("$(portsel_tier_line 34 "$name" "$p" "$f" "$secs")")
 done
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

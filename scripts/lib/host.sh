@@ -105,6 +105,24 @@ portsel_tally() {
 	[ "$PORTSEL_FAIL" -eq 0 ]
 }
 
+# The counts of one tier's run, "PASSED FAILED": the last "N passed, N
+# failed" line of its log; a run that exited non-zero without counting a
+# failure counts one. portsel_tier_counts LOG STATUS.
+portsel_tier_counts() {
+	local line p=0 f=0
+
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)
+	[ -z "$line" ] || read -r p _ f _ <<<"${line//,/}"
+	[ "$2" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	echo "$p $f"
+}
+
+# A summary line of a tier: portsel_tier_line WIDTH NAME PASSED FAILED SECS.
+portsel_tier_line() {
+	printf '%-*s %4d passed, %d failed  (%d:%02d)\n' "$1" "$2" "$3" "$4" \
+		$(($5 / 60)) $(($5 % 60))
+}
+
 # portsel_help_only USAGE_FN [ARG]: for a script that takes no argument
 # but --help: print USAGE_FN's text and exit, or refuse anything else
 # with exit 2 before anything changed.
