@@ -5,13 +5,16 @@
 # 1 % of the range) and hist-I.dat (workload 1's ports), I being a
 # label's place in NAMES. Run by scripts/compare.sh with the settings
 # report.py prints (gnuplot -e "dir=...; out=...; names=...; ...").
-# Lists are words: lat_ids, hist_ids (which labels have the data),
-# names, hist_titles and colours (one per label, quoted where needed).
+# Lists are words: lat_ids, hist_ids, hash_ids (which labels have the
+# data), names, hist_titles and colours (one per label, quoted where
+# needed), hash_tics (the hash panel's x labels). hash-I.dat: x, max/mean
+# load of workload 1's one-destination tuples, of its many-destination
+# ones.
 
 set encoding utf8
-set terminal pngcairo noenhanced size 1600,650 font "DejaVu Sans,11"
+set terminal pngcairo noenhanced size 1600,1300 font "DejaVu Sans,11"
 set output out
-set multiplot layout 1,2 title "portsel make compare — " . title font ",12"
+set multiplot layout 2,2 title "portsel make compare — " . title font ",12"
 
 set title sprintf("Fill of %d ports to one destination: per-connect latency", range)
 set xlabel "connections held"
@@ -38,4 +41,22 @@ set offsets 0, 0, graph 0.3, 0
 plot for [k = 1:words(hist_ids)] sprintf("%s/hist-%d.dat", dir, id(hist_ids, k)) \
 	with histeps lw 2 lc rgb word(colours, id(hist_ids, k)) \
 	title word(hist_titles, id(hist_ids, k))
+
+unset offsets
+set title sprintf("Hash spread of workload 1's tuples (line: to one destination, dashed: over %d)", dsts)
+set xlabel "hash and buckets N (RSS: Toeplitz, 128-entry table; CRC: CRC-32 of the 5-tuple; port mod: source port)"
+set ylabel "max / mean bucket load (1 = even, 2 = half the buckets idle)"
+set xrange [0.5:words(hash_tics) + 0.5]
+set yrange [0.9:*]
+set xtics 1 rotate by -30
+set for [k = 1:words(hash_tics)] xtics add (word(hash_tics, k) k)
+set key top left opaque box
+if (words(hash_ids) > 0) {
+	plot for [k = 1:words(hash_ids)] sprintf("%s/hash-%d.dat", dir, id(hash_ids, k)) \
+		using 1:2 with linespoints lw 2 pt 7 \
+		lc rgb word(colours, id(hash_ids, k)) title word(names, id(hash_ids, k)), \
+	     for [k = 1:words(hash_ids)] sprintf("%s/hash-%d.dat", dir, id(hash_ids, k)) \
+		using 1:3 with linespoints lw 1 dt 2 pt 6 \
+		lc rgb word(colours, id(hash_ids, k)) notitle
+}
 unset multiplot

@@ -4,6 +4,7 @@ markdown, compare.md, and the data of compare.png (scripts/lib/compare.gp)."""
 
 import os
 
+from . import hashspread
 from .compare import COLUMNS
 from .stats import awk_num, median
 
@@ -106,6 +107,78 @@ def table_md(rows, dsts):
     return "\n".join(lines) + "\n"
 
 
+PARTS = (("one", "1dst"), ("spread", "%sdst"))
+
+
+def _hash_cell(c, scheme, part):
+    """max/mean load for each N, with the buckets used where not all."""
+    out = []
+    for n in hashspread.BUCKETS:
+        k = "hash_%s%d_%s_" % (scheme, n, part)
+        if c.get(k + "maxmean", "") == "":
+            return DASH
+        used = int(c[k + "used"])
+        out.append(c[k + "maxmean"]
+                   + ("" if used == n else " (%d of %d)" % (used, n)))
+    return " / ".join(out)
+
+
+def hash_rows(rows, dsts):
+    """The hash spread table's rows: policy, workload, one cell per
+    scheme; labels without workload 1 are left out."""
+    out = []
+    for r in rows:
+        c = dict(zip(COLUMNS, r))
+        for part, name in PARTS:
+            cells_ = [_hash_cell(c, s, part) for s in hashspread.SCHEMES]
+            if all(x == DASH for x in cells_):
+                continue
+            out.append([c["policy"], name.replace("%s", str(dsts))] + cells_)
+    return out
+
+
+def hash_head():
+    n = "/".join(str(b) for b in hashspread.BUCKETS)
+    return (["policy", "tuples", "Toeplitz RSS, %s queues" % n,
+             "CRC-32 5-tuple mod %s" % n, "source port mod %s" % n])
+
+
+def hash_text(rows, dsts):
+    body = hash_rows(rows, dsts)
+    if not body:
+        return ""
+    h = hash_head()
+    w = [max(len(x[j]) for x in [h] + body) for j in range(len(h))]
+    lines = [(x[0].ljust(w[0]) + "  " + x[1].ljust(w[1]) + "".join(
+        "  " + x[j].rjust(w[j]) for j in range(2, len(x)))).rstrip(" ")
+        for x in [h] + body]
+    return "\n".join(lines) + "\n"
+
+
+def hash_md(rows, dsts):
+    body = hash_rows(rows, dsts)
+    if not body:
+        return ""
+    lines = ["|" + "".join(" %s |" % x for x in hash_head()),
+             "|---|---|" + "--:|" * 3]
+    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
+    return "\n".join(lines) + "\n"
+
+
+HASH_GUIDE = (
+    "hash spread: workload 1's 4-tuples (source 127.0.0.1, as the packets"
+    " leave) over N buckets: max/mean load for N = %s (1.00: even; 2.00:"
+    " half the buckets idle), \"(k of N)\" where only k buckets got any."
+    " Toeplitz RSS: the 40-byte default key of Microsoft's RSS"
+    " specification over addresses and ports, the hash's low 7 bits"
+    " indexing a 128-entry indirection table filled i -> i mod N, as a NIC"
+    " spreads receive queues. CRC-32: zlib's over source and destination"
+    " address, protocol, source and destination port, mod N, as ECMP and"
+    " L4 balancers hash a 5-tuple. Source port mod N: a poor hash. These"
+    " are the standard schemes, not any one product's."
+    % "/".join(str(b) for b in hashspread.BUCKETS))
+
+
 def title(meta):
     target = meta.get("TARGET") or ""
     return ("Debian %s%s under qemu TCG (%s vCPUs); fill range %s-%s (%s"
@@ -149,6 +222,9 @@ def guides(meta):
 def markdown(meta, rows):
     mode = meta.get("MODE") or "full"
     g1, g2 = guides(meta)
+    hmd = hash_md(rows, meta["DSTS"])
+    if hmd:
+        hmd = "## Hash spread\n\n" + hmd + "\n" + HASH_GUIDE + "\n\n"
     return ("# portsel: policies compared\n\n"
             "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
             " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
@@ -156,6 +232,7 @@ def markdown(meta, rows):
                meta["DSTS"], meta["REUSE"], meta["BINDS"])
             + table_md(rows, meta["DSTS"])
             + "\n%s\n\n%s\n\n" % (g1, g2)
+            + hmd
             + "![latency during the fill, ports handed out](compare.png)\n")
 
 
@@ -166,10 +243,38 @@ def colours(names):
     return out
 
 
-def plot_data(meta, labels, work):
+def _hash_plot(rows, names, work):
+    """hash-i.dat per label with workload 1: "x max/mean(1dst)
+    max/mean(spread)" for x = 1.. over (scheme, N); the label ids that
+    have one, and the x tic labels."""
+    ids, tics = [], []
+    for s in hashspread.SCHEMES:
+        for n in hashspread.BUCKETS:
+            tics.append("%s %d" % ({"toeplitz": "RSS", "crc32": "CRC",
+                                    "sportmod": "port mod"}[s], n))
+    for r in rows or []:
+        c = dict(zip(COLUMNS, r))
+        if c.get("hash_toeplitz4_one_maxmean", "") == "":
+            continue
+        i = names.index(c["policy"]) + 1
+        ids.append(i)
+        with open(os.path.join(work, "hash-%d.dat" % i), "w") as f:
+            x = 0
+            for s in hashspread.SCHEMES:
+                for n in hashspread.BUCKETS:
+                    x += 1
+                    k = "hash_%s%d_" % (s, n)
+                    f.write("%d %s %s\n" % (
+                        x, c[k + "one_maxmean"],
+                        c[k + "spread_maxmean"] or "NaN"))
+    return ids, tics
+
+
+def plot_data(meta, labels, work, rows=None):
     """Per label i: lat-i.dat (held, µs of each connect), latm-i.dat (the
     median of every 1 % of the range), hist-i.dat (workload 1's ports in
-    512-port bins). Returns gnuplot's settings for compare.gp."""
+    512-port bins), hash-i.dat (_hash_plot; with ROWS, compare.csv's).
+    Returns gnuplot's settings for compare.gp."""
     lo, hi = int(meta["DEF_LO"]), int(meta["DEF_HI"])
     block = max(int(meta["RANGE"]) // 100, 1)
     col = colours(labels)
@@ -202,8 +307,11 @@ def plot_data(meta, labels, work):
                                    if p % 2 == 0)
                          / max(len(lab.one + lab.spread), 1))
             for n, lab in labels.items()}
+    hash_ids, hash_tics = _hash_plot(rows, names, work)
     return {
         "dir": q(work), "title": q(title(meta)), "range": meta["RANGE"],
+        "hash_ids": q(" ".join(map(str, hash_ids))),
+        "hash_tics": q(" ".join("'%s'" % t for t in hash_tics)),
         "one": meta["ONE"], "spread": meta["SPREAD"], "dsts": meta["DSTS"],
         "def_lo": str(lo), "def_hi": str(hi),
         "lat_ids": q(" ".join(map(str, lat_ids))),
