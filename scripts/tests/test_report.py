@@ -246,6 +246,92 @@ class HashSpread(unittest.TestCase):
                          5099)
 
 
+class BindCost(unittest.TestCase):
+    LO, HI = 32768, 32783       # 16 ports, as the fixture's fill range
+
+    def walk(self, held, reuse=False):
+        from portsel_report.bindcost import expected_walk
+        return expected_walk(set(held), self.LO, self.HI, reuse)
+
+    def test_odd_ports_first(self):
+        odd = range(self.LO + 1, self.HI + 1, 2)
+        even = range(self.LO, self.HI + 1, 2)
+        self.assertEqual(self.walk([]), 1.0)
+        self.assertEqual(self.walk(even), 1.0)          # reserve_odd's case
+        self.assertEqual(self.walk(odd), 8 + 1.0)       # every odd, then 1
+        self.assertEqual(self.walk(list(odd) + list(even)), 16.0)
+
+    def test_a_run_of_held_ports_costs_the_starts_in_it(self):
+        # odd 32769..32775 held: starts there walk 5, 4, 3, 2; the other
+        # four starts 1: 18 / 8
+        self.assertEqual(self.walk(range(self.LO + 1, self.LO + 8, 2)), 2.25)
+
+    def test_so_reuseaddr_takes_the_lower_half_first(self):
+        lower = range(self.LO, self.LO + 8)
+        self.assertEqual(self.walk([], True), 1.0)
+        self.assertEqual(self.walk(lower, True), 8 + 1.0)
+        # lower half's odd ports held: its 4 odd, then an even one
+        self.assertEqual(self.walk(range(self.LO + 1, self.LO + 8, 2), True),
+                         5.0)
+        self.assertEqual(self.walk(range(self.LO, self.HI + 1), True), 16.0)
+
+    def records(self):
+        raw = fixture("compare-raw.csv").replace(
+            "meta,MODE,full", "meta,MODE,full\nmeta,CLOCK,icount\n"
+            "meta,TIMED_CPUS,1", 1)
+        # kernel's workload 4 fill: the even ports in order, then odd
+        for p in list(range(self.LO, self.HI + 1, 2)) + list(
+                range(self.LO + 1, self.HI + 1, 2)):
+            raw += "hold,kernel,%d\n" % p
+        for held, ns in ((4, 1000), (8, 3000), (12, 5000), (16, 9000)):
+            for port in (self.LO + 1, 0):
+                raw += "bindt,kernel,plain,%d,%d,%d\n" % (held, port, ns)
+                raw += "bindt,kernel,reuseaddr,%d,%d,%d\n" % (held, port,
+                                                              2 * ns)
+            raw += "bindr,kernel,%d,2,%d,2\n" % (held, 0 if held == 16 else 2)
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(raw)
+        meta, labels = compare.parse(read_records(f.name))
+        os.unlink(f.name)
+        return meta, labels
+
+    def test_cells_from_the_records(self):
+        meta, labels = self.records()
+        row = dict(zip(compare.COLUMNS, compare.rows(meta, labels)[0]))
+        self.assertEqual([row["bind_p50_ns_" + q]
+                          for q in ("25", "50", "75", "full")],
+                         ["1000", "3000", "5000", "9000"])
+        self.assertEqual(row["bindr_p50_ns_75"], "10000")
+        # 4 and 8 held: even ports only, the first odd is free; 12: all
+        # even and the odd 32769..32775 held (2.25, as above); full: all
+        self.assertEqual(row["bind_walk_25"], "1.0")
+        self.assertEqual(row["bind_walk_50"], "1.0")
+        self.assertEqual(row["bind_walk_75"], "2.2")
+        # SO_REUSEADDR at 12: the lower half's 8 ports all held, then 1
+        self.assertEqual(row["bindr_walk_75"], "9.0")
+        self.assertEqual(row["bind_walk_full"], "16.0")
+        self.assertEqual(row["bindr_ok_pct_full"], "0")
+        self.assertEqual(row["bindr_ok_pct_25"], "100")
+        # even-first has no timed bind(0)s in these records
+        row = dict(zip(compare.COLUMNS, compare.rows(meta, labels)[1]))
+        self.assertEqual(row["bind_p50_ns_25"], "")
+
+    def test_instruction_counts_are_named_so(self):
+        from portsel_report import compare_out
+        meta, labels = self.records()
+        rows = compare.rows(meta, labels)
+        self.assertIn("times under qemu -icount (1 vCPU",
+                      compare_out.title(meta))
+        self.assertIn("latency k instr.", compare_out.table_text(
+            rows, meta["DSTS"], compare_out.units(meta)))
+        self.assertIn("instruction counts", compare_out.guides(meta)[1])
+        md = compare_out.markdown(meta, rows)
+        self.assertIn("## bind(0) cost", md)
+        self.assertIn("| kernel | 1.0/3.0/5.0/9.0 | 1.0/1.0/2.2/16.0 |", md)
+        self.assertNotIn("| even-first | ", md.split("## bind(0) cost")[1]
+                         .split("## Hash")[0])
+
+
 class Bench(unittest.TestCase):
     def analyse(self, path):
         s, policies = bench.samples(read_records(path))

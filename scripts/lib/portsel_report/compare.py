@@ -2,7 +2,7 @@
 """make compare: the guest's records (scripts/guest/compare.sh) to the
 rows of compare.csv, one per label in the order the VM ran them."""
 
-from . import hashspread
+from . import bindcost, hashspread
 from .stats import awk_num, num, percentile
 
 COLUMNS = (
@@ -12,7 +12,7 @@ COLUMNS = (
     "first_p99_us,second_p50_us,second_p99_us,probes_first,probes_second,"
     "probes_failing,bind_ok_pct_25,bind_ok_pct_50,bind_ok_pct_75,"
     "bind_ok_pct_full,bind_full_held,bind_odd_pct,even_pct_narrow").split(
-        ",") + hashspread.columns()
+        ",") + bindcost.columns() + hashspread.columns()
 
 # Workload 1's addresses in records that do not name them (before the
 # dst records): the guest's layout, 127.0.0.1 to 127.0.0.1, the one
@@ -39,6 +39,9 @@ class Label:
         self.binds = {}         # held -> (tries, ok)
         self.bind_ok = 0
         self.bind_odd = 0
+        self.bindr = {}         # held -> (tries, ok), with SO_REUSEADDR
+        self.bindt = {}         # (kind, held) -> [(port, ns)], port 0: failed
+        self.hold = []          # workload 4's fill: its ports, in order
 
 
 def parse(records):
@@ -49,7 +52,8 @@ def parse(records):
         if kind == "meta":
             meta[f[0]] = f[1] if len(f) > 1 else ""
             continue
-        if kind not in ("port", "sum", "lat", "stat", "bind", "dst"):
+        if kind not in ("port", "sum", "lat", "stat", "bind", "dst", "bindr",
+                        "bindt", "hold"):
             continue
         lab = labels.setdefault(f[0], Label())
         if kind == "port":
@@ -59,6 +63,13 @@ def parse(records):
                 lab.spread_dst.append(int(f[2]))
         elif kind == "dst":
             lab.dst[f[1]] = f[2]
+        elif kind == "bindr":
+            lab.bindr[int(f[1])] = (num(f[2]), num(f[3]))
+        elif kind == "bindt":
+            lab.bindt.setdefault((f[1], int(f[2])), []).append(
+                (int(f[3]), num(f[4])))
+        elif kind == "hold":
+            lab.hold.append(int(f[1]))
         elif kind == "sum":
             lab.sums[f[1]] = f[2]
         elif kind == "lat":
@@ -168,6 +179,7 @@ def rows(meta, labels):
     """compare.csv's rows (lists of strings, COLUMNS' order)."""
     r = int(meta["RANGE"])
     size = int(meta["DEF_HI"]) - int(meta["DEF_LO"]) + 1
+    lo, hi = int(meta["FILL_LO"]), int(meta["FILL_HI"])
     out = []
     hasher = hashspread.Hasher()
     tup = tuples(meta, labels)
@@ -179,5 +191,6 @@ def rows(meta, labels):
                                              "reuse_reuses")]
                    + _fill(lab, r) + _probes(lab, r) + _bind(lab, r)
                    + [f1(_even_pct(lab.narrow)) if lab.narrow else ""]
+                   + bindcost.cells(lab, r, lo, hi)
                    + hashspread.cells(hasher, tup[name]))
     return out
