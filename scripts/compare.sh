@@ -16,24 +16,33 @@ PORTSEL_SAY_PREFIX=compare
 usage() {
 	cat <<USAGE
 Usage: scripts/compare.sh [--target NAME] [--quick | --smoke] [--range N]
-                          [--out DIR] [--keep] [--timeout SECS] [--raw FILE]
-                          [--help]
+                          [--tcg] [--out DIR] [--keep] [--timeout SECS]
+                          [--raw FILE] [--help]
 
 Builds portsel.ko, boots the kernel it was built for in qemu (TCG) and,
 for each policy of net.portsel.available_policies (kernel first, as the
-baseline), runs the same workloads in one boot:
+baseline), runs the same workloads:
   1. parity and spread: 2,000 connects to one destination, then 2,000
      over 200 destinations (all held), then 200 to one destination from
-     sockets with their own IP_LOCAL_PORT_RANGE 40000-40999
+     sockets with their own IP_LOCAL_PORT_RANGE 40000-40999; and how
+     their 4-tuples spread over the buckets of Toeplitz RSS, a CRC-32
+     5-tuple hash and source port mod N
   2. reuse distance: connect/close (SO_LINGER 0) to one destination,
      100,000 rounds on the default range 32768-60999
   3. fill: connect to one destination until EADDRNOTAVAIL on the range's
      first N ports, timing each connect()
-  4. bind(0) under load: 100 bind(0)s while 25/50/75 % of that range, and
-     all that connect() could take, is held
-and 3-4 again for even-first with reserve_odd=1. Prints a table; writes
-DIR/compare.md, DIR/compare.csv and DIR/compare.png (gnuplot).
+  4. bind(0) under load: 100 bind(0)s, then 100 with SO_REUSEADDR, each
+     timed, while 25/50/75 % of that range, and all that connect() could
+     take, is held
+and 3-4 again for even-first with reserve_odd=1. Prints the tables;
+writes DIR/compare.md, DIR/compare.csv and DIR/compare.png (gnuplot).
 Installs what is missing first (scripts/deps.sh).
+
+Two boots: 1-2 count (ports, distances) under plain TCG with 2 vCPUs,
+the listener on a vCPU of its own; 3-4 time under qemu's instruction
+counting (-icount shift=0,sleep=off) with one vCPU, as make bench: every
+time is an instruction count (1 ns = 1 guest instruction), the same from
+boot to boot whatever the host does.
 
   --target NAME   a row of scripts/targets (make targets; make compare
                   TARGET=NAME): $(portsel_targets | paste -sd' ' | fold -s -w 46 | sed 's/ *$//; 2,$s/^/                  /')
@@ -49,14 +58,16 @@ Installs what is missing first (scripts/deps.sh).
   --smoke         tiny sizes, results in a temporary directory, then
                   checks the outputs; ends with "N passed, N failed"
                   (a tier of make check)
+  --tcg           one boot, plain TCG with 2 vCPUs, for all four: the
+                  times are emulated wall time (as before instruction
+                  counting; compare ratios within a run)
   --out DIR       where the three files go (default results/, with
                   --target results/NAME/)
   --keep          keep the work directory (VM console, raw records)
   --raw FILE      no VM: tables and picture from the raw records of an
                   earlier run (raw.csv of a --keep work directory)
-  --timeout SECS  wall-clock limit for the VM (default 1500; smoke 480)
-
-Times are measured under qemu TCG: emulated, so compare ratios.
+  --timeout SECS  wall-clock limit for each boot (default 1500; smoke
+                  480)
 USAGE
 }
 
@@ -72,6 +83,7 @@ keep=0
 timeout=
 raw=
 target=
+icount=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0 ;;
@@ -82,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--quick) mode=quick; shift ;;
 	--smoke) mode=smoke; shift ;;
 	--keep) keep=1; shift ;;
+	--tcg) icount=0; shift ;;
 	--range|--out|--timeout|--raw)
 		[ $# -ge 2 ] || die "$1 wants a value (try --help)"
 		case $1 in
@@ -136,8 +149,10 @@ trap cleanup EXIT
 
 # --- build and measure -----------------------------------------------------
 
+# meta KEY: its value in the records (the last, as both boots record some)
 meta() {
-	awk -F, -v k="$1" '$1 == "meta" && $2 == k { print $3 }' "$work/raw.csv"
+	awk -F, -v k="$1" '$1 == "meta" && $2 == k { v = $3 } END { print v }' \
+		"$work/raw.csv"
 }
 
 # Build, boot, run the workloads: the raw records in $work/raw.csv.
@@ -158,23 +173,54 @@ measure() {
 
 	portsel_say "$mode run: fill range $range ports, ${sizes[1]} + ${sizes[2]}" \
 		"connects over ${sizes[3]} destinations, ${sizes[4]} reuse rounds," \
-		"${sizes[5]} bind(0)s per checkpoint"
-	vm_ok=0
+		"2 x ${sizes[5]} bind(0)s per checkpoint"
+	: >"$work/raw.csv"
+	if [ "$icount" -eq 1 ]; then
+		portsel_say "boot 1 of 2: workloads 1-2 (counts), plain TCG"
+		boot untimed tcg
+		portsel_say "boot 2 of 2: workloads 3-4 (times), qemu -icount, 1 vCPU"
+		PORTSEL_VM_CPUS=1 \
+		PORTSEL_VM_QEMU_ARGS="${PORTSEL_VM_QEMU_ARGS:+$PORTSEL_VM_QEMU_ARGS }-icount shift=0,sleep=off" \
+			boot timed icount
+	else
+		boot all tcg
+	fi
+	# clean when every boot's was, else the first complaint
+	awk -F, '$1 == "meta" && $2 ~ /^kernel_log_/ && bad == "" {
+			v = $0
+			sub(/^meta,kernel_log_[a-z]*,/, "", v)
+			if (v != "clean") bad = v
+		} END { print "meta,kernel_log," (bad != "" ? bad : "clean") }' \
+		"$work/raw.csv" >"$work/kernel_log.csv"
+	cat "$work/kernel_log.csv" >>"$work/raw.csv"
+	echo "end,ok" >>"$work/raw.csv"
+}
+
+# boot PHASE CLOCK: one VM running the guest's PHASE; its records, but
+# their end line, appended to $work/raw.csv. Exits when it fails.
+boot() {
+	local dir=$work/$1 vm_ok=0
+
+	mkdir -p "$dir"
 	portsel_vm_run --timeout "$timeout" \
 		--arg "range=$range" --arg "one=${sizes[1]}" \
 		--arg "spread=${sizes[2]}" --arg "dsts=${sizes[3]}" \
 		--arg "reuse=${sizes[4]}" --arg "binds=${sizes[5]}" \
 		--arg "mode=$mode" --arg "target=$target" \
-		"$work" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
+		--arg "phase=$1" --arg "clock=$2" \
+		"$dir" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
 
-	portsel_vm_result "$work" "$work/raw.csv"
-	if [ "$vm_ok" -ne 0 ] || ! grep -qx 'end,ok' "$work/raw.csv"; then
-		portsel_say "the VM run did not complete (${PORTSEL_VM_END:-no VM});" \
-			"console tail:"
-		portsel_vm_console_tail "$work" 40 >&2
+	portsel_vm_result "$dir" "$dir/raw.csv"
+	if [ "$vm_ok" -ne 0 ] || ! grep -qx 'end,ok' "$dir/raw.csv"; then
+		portsel_say "the VM run ($1) did not complete" \
+			"(${PORTSEL_VM_END:-no VM}); console tail:"
+		portsel_vm_console_tail "$dir" 40 >&2
 		[ "$mode" != smoke ] || echo "0 passed, 1 failed"
 		exit 1
 	fi
+	# a boot's kernel log verdict: both must be clean
+	grep -vx 'end,ok' "$dir/raw.csv" |
+		sed "s/^meta,kernel_log,/meta,kernel_log_$1,/" >>"$work/raw.csv"
 }
 
 "$PORTSEL_ROOT/scripts/deps.sh"
@@ -187,6 +233,7 @@ if [ -n "$raw" ]; then
 	range=$(meta RANGE)
 	sizes=("$range" "$(meta ONE)" "$(meta SPREAD)" "$(meta DSTS)" \
 		"$(meta REUSE)" "$(meta BINDS)")
+	[ "$(meta CLOCK)" = icount ] || icount=0
 else
 	measure
 fi
@@ -234,7 +281,29 @@ for p in $(meta policies); do
 	portsel_check "$p: fill took the whole range" is "$(col "$p" fill_connections)" "$range"
 	portsel_check "$p: fill latency measured" nonempty "$(col "$p" second_p99_us)"
 	portsel_check "$p: bind(0) measured" nonempty "$(col "$p" bind_ok_pct_25)"
+	portsel_check "$p: bind(0) timed" nonempty "$(col "$p" bind_p50_ns_25)"
+	portsel_check "$p: bind(0) with SO_REUSEADDR timed" \
+		nonempty "$(col "$p" bindr_p50_ns_50)"
+	portsel_check "$p: ports bind(0) walks derived" nonempty "$(col "$p" bind_walk_50)"
+	case $p in
+	*reserve_odd*) ;;
+	*) portsel_check "$p: hash spread" nonempty "$(col "$p" hash_toeplitz16_spread_maxmean)" ;;
+	esac
 done
+if [ "$icount" -eq 1 ]; then
+	portsel_check "times are instruction counts" is "$(meta CLOCK)/$(meta TIMED_CPUS)" icount/1
+	portsel_check "the table says so" grep -q "k instr" "$work/report.txt"
+fi
+portsel_check "kernel: source port mod 4 leaves 2 of 4 buckets idle" \
+	is "$(col kernel hash_sportmod4_one_used)" 2
+portsel_check "kernel: Toeplitz RSS uses all 4 queues" \
+	is "$(col kernel hash_toeplitz4_one_used)" 4
+portsel_check "random: source port mod 4 uses all 4 buckets" \
+	is "$(col random hash_sportmod4_one_used)" 4
+portsel_check "kernel: bind(0) finds an odd port at once at half held" \
+	is "$(col kernel bind_walk_50)" 1.0
+portsel_check "reserve_odd=1: bind(0) finds an odd port at once when connect() is full" \
+	is "$(col "even-first reserve_odd=1" bind_walk_full)" 1.0
 portsel_check "kernel: even ports only to one destination" is "$(col kernel even_pct_one)" 100.0
 portsel_check "kernel: no probe count" is "$(col kernel probes_first)" ""
 portsel_check "even-first: even ports only" is "$(col even-first even_pct_one)" 100.0

@@ -31,10 +31,19 @@ def do_compare(a):
     g1, g2 = compare_out.guides(meta)
     sys.stdout.write("\nportsel: %s\n\n%s\n%s\n%s\n\n" % (
         compare_out.title(meta),
-        compare_out.table_text(rows, meta["DSTS"]), g1, g2))
+        compare_out.table_text(rows, meta["DSTS"], compare_out.units(meta)),
+        g1, g2))
+    binds = compare_out.bind_text(rows, compare_out.units(meta))
+    if binds:
+        sys.stdout.write("bind(0) cost:\n\n%s\n%s\n\n" % (
+            binds, compare_out.bind_guide(meta)))
+    hashes = compare_out.hash_text(rows, meta["DSTS"])
+    if hashes:
+        sys.stdout.write("Hash spread (max/mean load):\n\n%s\n%s\n\n" % (
+            hashes, compare_out.HASH_GUIDE))
     if a.plot:
         os.makedirs(a.plot, exist_ok=True)
-        gp = compare_out.plot_data(meta, labels, a.plot)
+        gp = compare_out.plot_data(meta, labels, a.plot, rows)
         gp["out"] = '"%s"' % os.path.join(a.out, "compare.png")
         write(os.path.join(a.plot, "gnuplot.args"),
               "; ".join("%s=%s" % kv for kv in gp.items()) + "\n")

@@ -3,20 +3,28 @@
 #
 # The guest half of scripts/compare.sh (make compare), run as the payload
 # of the test VM (busybox sh): the same four workloads under every policy
-# of net.portsel.available_policies, kernel first, in one boot; then the
-# fill and bind(0) workloads once more for even-first with reserve_odd=1.
+# of net.portsel.available_policies, kernel first; then the fill and
+# bind(0) workloads once more for even-first with reserve_odd=1. The
+# host boots it twice: once for the workloads that count (1, 2: phase
+# untimed, plain TCG), once for those that time (3, 4: phase timed, under
+# qemu -icount, one vCPU); phase all runs the four in one boot.
 #
 # Arguments are KEY=VALUE: range (ports of the fill range, a multiple of
 # 4), one (connects to one destination), spread and dsts (connects over
 # that many destinations), reuse (connect/close rounds), binds (bind(0)
 # attempts per checkpoint), mode (recorded as meta,MODE), target (the row
-# of scripts/targets whose kernel this is, recorded as meta,TARGET).
+# of scripts/targets whose kernel this is, recorded as meta,TARGET),
+# phase (all, untimed or timed), clock (what the timed workloads' times
+# are: icount or tcg, recorded as meta,CLOCK with meta,TIMED_CPUS).
 #
 # The guest only measures; the host computes every figure. Results go to
 # fd 3 as CSV records, first field the record type:
 #   meta,KEY,VALUE              settings and environment
 #   port,LABEL,PART,DST,PORT    workload 1: each port (PART one|spread|
 #                               narrow: sockets with their own range)
+#   dst,LABEL,PART,ADDR:PORT    workload 1: the destination of PART one
+#                               and narrow (spread's: meta SPREAD_DST,
+#                               the first of DSTS ports in a row)
 #   sum,LABEL,KEY,VALUE         a scalar of a workload
 #   lat,LABEL,HELD,PORT,NS      workload 3: the HELD-th connect of the fill
 #   stat,LABEL,SEQ,HELD,CONNECTS,FAILURES,PROBES,OTHER_PARITY,SKIPPED_SCANS
@@ -24,6 +32,10 @@
 #                               before (SEQ 0), at each half, and (last SEQ)
 #                               after the connect that failed
 #   bind,LABEL,HELD,TRIES,OK,ODD workload 4: bind(0) with HELD connections
+#   bindr,LABEL,HELD,TRIES,OK,ODD  the same with SO_REUSEADDR
+#   bindt,LABEL,KIND,HELD,PORT,NS  workload 4: each bind(0) attempt (KIND
+#                               plain|reuseaddr; PORT 0: it failed)
+#   hold,LABEL,PORT             workload 4: the ports of its fill, in order
 #   warn,LABEL,TEXT             something did not go as planned
 #   end,ok                      the last line of a run that got through
 # LABEL is the policy, or "even-first reserve_odd=1".
@@ -40,6 +52,8 @@ REUSE=100000
 BINDS=100
 MODE=
 TARGET=
+PHASE=all
+CLOCK=tcg
 for a in "$@"; do
 	case $a in
 	range=*) RANGE=${a#*=} ;;
@@ -50,9 +64,15 @@ for a in "$@"; do
 	binds=*) BINDS=${a#*=} ;;
 	mode=*) MODE=${a#*=} ;;
 	target=*) TARGET=${a#*=} ;;
+	phase=*) PHASE=${a#*=} ;;
+	clock=*) CLOCK=${a#*=} ;;
 	*) vm_say "compare: unknown argument '$a'"; exit 2 ;;
 	esac
 done
+case $PHASE in
+all|untimed|timed) ;;
+*) vm_say "compare: phase '$PHASE': want all, untimed or timed"; exit 2 ;;
+esac
 
 # Workloads 1 and 2 run on the kernel's default range, 3 and 4 on its
 # first RANGE ports (both ends even, as the default's low end).
@@ -60,6 +80,12 @@ DEF_LO=32768
 DEF_HI=60999
 FILL_LO=32768
 FILL_HI=$((FILL_LO + RANGE - 1))
+# Every connection is 127.0.0.1 to 127.0.0.1; workload 1's spread goes
+# to DSTS ports from SPREAD_LO (the hash spread needs the 4-tuples)
+SRC=127.0.0.1
+SPREAD_LO=6000
+# shellcheck disable=SC2034 # recorded as meta,SPREAD_DST (eval below)
+SPREAD_DST=$SRC:$SPREAD_LO
 # Workload 1's sockets with their own IP_LOCAL_PORT_RANGE (even low end)
 NARROW=$((ONE / 10))
 NARROW_LO=40000
@@ -73,7 +99,7 @@ warn() {
 # Each label has destinations of its own: port 5000 + 10 * index + workload.
 # The spread destinations 6000.. are shared (nothing is left held).
 dst() {
-	echo "127.0.0.1:$((5000 + 10 * IDX + $1))"
+	echo "$SRC:$((5000 + 10 * IDX + $1))"
 }
 
 # The "# CMD k=v ..." summary line of a tool's output FILE as sum records
@@ -126,13 +152,15 @@ w_parity() {
 	portsel-tool fill -n "$ONE" "$(dst 1)" >/tmp/w1
 	[ "$(field /tmp/w1 fill ok)" = "$ONE" ] ||
 		warn "parity: $(grep '^#' /tmp/w1)"
+	result "dst,$L,one,$(dst 1)"
 	awk -v l="$L" '/^[0-9]/ { printf "port,%s,one,0,%s\n", l, $1 }' \
 		/tmp/w1 >&3
 
 	vm_say "$L: 1/4 spread: $SPREAD connects over $DSTS destinations"
 	# shellcheck disable=SC2046 # one word per destination
-	portsel-tool spread -n "$SPREAD" $(awk -v n="$DSTS" 'BEGIN {
-		for (i = 0; i < n; i++) print "127.0.0.1:" 6000 + i }') >/tmp/w1s
+	portsel-tool spread -n "$SPREAD" $(awk -v n="$DSTS" -v a="$SRC" \
+		-v lo="$SPREAD_LO" 'BEGIN {
+		for (i = 0; i < n; i++) print a ":" lo + i }') >/tmp/w1s
 	[ "$(field /tmp/w1s spread ok)" = "$SPREAD" ] ||
 		warn "spread: $(grep '^#' /tmp/w1s)"
 	awk -v l="$L" '/^[0-9]/ { printf "port,%s,spread,%s,%s\n", l, $2, $1 }' \
@@ -144,6 +172,7 @@ w_parity() {
 	portsel-tool fill -n "$NARROW" -r "$NARROW_LO-$NARROW_HI" "$(dst 5)" >/tmp/w1n
 	[ "$(field /tmp/w1n fill ok)" = "$NARROW" ] ||
 		warn "own range: $(grep '^#' /tmp/w1n)"
+	result "dst,$L,narrow,$(dst 5)"
 	awk -v l="$L" '/^[0-9]/ { printf "port,%s,narrow,0,%s\n", l, $1 }' \
 		/tmp/w1n >&3
 }
@@ -180,26 +209,40 @@ w_fill() {
 	vm_say "$L:   $(grep '^# fill' /tmp/w3)"
 }
 
-# 4. bind(0) under connect load: fill again, and at each quarter of the
-# range held (and when connect() gives up) try BINDS bind(0)s.
-w_bind() {
-	set_range $FILL_LO $FILL_HI
-	vm_say "$L: 4/4 bind(0): $BINDS tries at each quarter of the fill held"
-	rm -f /tmp/bind.*
-	portsel-tool fill -q -e $((RANGE / 4)) \
-		-x "portsel-tool bind0 -k -n $BINDS >/tmp/bind.\$PORTSEL_HELD" \
-		"$(dst 4)" >/tmp/w4
-	sums /tmp/w4 fill bindfill "ok err"
-	for f in /tmp/bind.*; do
+# bind_records FILE RECORD KIND: the bind(0) attempts of /tmp/FILE.HELD
+# as RECORD (bind|bindr) summaries and bindt records of KIND.
+bind_records() {
+	for f in /tmp/"$1".*; do
 		[ -f "$f" ] || continue
-		awk -v l="$L" -v held="${f#/tmp/bind.}" -v tries="$BINDS" '
-			/^[0-9]/ { ok++; odd += $1 % 2 }
-			END { printf "bind,%s,%d,%d,%d,%d\n", l, held, tries, ok, odd }' \
+		awk -v l="$L" -v held="${f#/tmp/"$1".}" -v tries="$BINDS" \
+			-v rec="$2" -v kind="$3" '
+			/^[0-9]/ {
+				printf "bindt,%s,%s,%d,%s,%s\n", l, kind, held, $1, $2
+				if ($1 > 0) { ok++; odd += $1 % 2 }
+			}
+			END { printf "%s,%s,%d,%d,%d,%d\n", rec, l, held, tries, ok, odd }' \
 			"$f" >&3
 	done
+}
+
+# 4. bind(0) under connect load: fill again, and at each quarter of the
+# range held (and when connect() gives up) try BINDS bind(0)s, timing
+# each, then BINDS more with SO_REUSEADDR.
+w_bind() {
+	set_range $FILL_LO $FILL_HI
+	vm_say "$L: 4/4 bind(0): 2 x $BINDS tries at each quarter of the fill held"
+	rm -f /tmp/bind.* /tmp/bindr.*
+	portsel-tool fill -e $((RANGE / 4)) \
+		-x "portsel-tool bind0 -k -l -n $BINDS >/tmp/bind.\$PORTSEL_HELD;
+		    portsel-tool bind0 -k -l -a -n $BINDS >/tmp/bindr.\$PORTSEL_HELD" \
+		"$(dst 4)" >/tmp/w4
+	sums /tmp/w4 fill bindfill "ok err"
+	awk -v l="$L" '/^[0-9]/ { printf "hold,%s,%s\n", l, $1 }' /tmp/w4 >&3
+	bind_records bind bind plain
+	bind_records bindr bindr reuseaddr
 	vm_say "$L:   $(grep '^# fill' /tmp/w4);" \
 		"bind(0) ok at $(for f in /tmp/bind.*; do
-			printf '%s:%s ' "${f#/tmp/bind.}" "$(grep -c '^[0-9]' "$f")"
+			printf '%s:%s ' "${f#/tmp/bind.}" "$(grep -c '^[1-9]' "$f")"
 		done)"
 }
 
@@ -223,19 +266,27 @@ POLICIES="kernel $(echo "$POLICIES" | tr ' ' '\n' | grep -vx kernel | tr '\n' ' 
 
 result "meta,kernel,$(uname -r)"
 result "meta,module,$(cat /sys/module/portsel/version 2>/dev/null)"
-result "meta,cpus,$(grep -c ^processor /proc/cpuinfo)"
 result "meta,policies,$POLICIES"
 result "meta,MODE,$MODE"
 result "meta,TARGET,$TARGET"
+# the workloads 1 and 2 boot records cpus, the timed one TIMED_CPUS
+case $PHASE in
+all|untimed) result "meta,cpus,$(grep -c ^processor /proc/cpuinfo)" ;;
+esac
+case $PHASE in
+all|timed)
+	result "meta,TIMED_CPUS,$(grep -c ^processor /proc/cpuinfo)"
+	result "meta,CLOCK,$CLOCK" ;;
+esac
 for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI \
-	NARROW NARROW_LO NARROW_HI; do
+	NARROW NARROW_LO NARROW_HI SRC SPREAD_DST; do
 	eval "result \"meta,$k,\$$k\""
 done
 
 # shellcheck disable=SC2046 # one word per address
-listener_start $(awk -v n="$DSTS" 'BEGIN {
-	for (i = 0; i < 100; i++) print "127.0.0.1:" 5000 + i
-	for (i = 0; i < n; i++) print "127.0.0.1:" 6000 + i }') || {
+listener_start $(awk -v n="$DSTS" -v a="$SRC" -v lo="$SPREAD_LO" 'BEGIN {
+	for (i = 0; i < 100; i++) print a ":" 5000 + i
+	for (i = 0; i < n; i++) print a ":" lo + i }') || {
 	vm_say "the listener did not start"
 	exit 1
 }
@@ -250,12 +301,16 @@ for P in $POLICIES; do
 	vm_say "policy $i/$n: $P"
 	pset policy "$P" || warn "policy $P refused"
 	pset reserve_odd 0
-	w_parity
-	w_reuse
-	w_fill
-	w_bind
+	if [ "$PHASE" != timed ]; then
+		w_parity
+		w_reuse
+	fi
+	if [ "$PHASE" != untimed ]; then
+		w_fill
+		w_bind
+	fi
 	result "sum,$L,done,1"
-	if [ "$P" = even-first ]; then
+	if [ "$P" = even-first ] && [ "$PHASE" != untimed ]; then
 		L="even-first reserve_odd=1"
 		IDX=$((IDX + 1))
 		vm_say "policy $P with reserve_odd=1 (fill and bind(0) only)"

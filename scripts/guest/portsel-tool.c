@@ -211,6 +211,7 @@ struct sock_opts {
 	struct sockaddr_storage src;
 	socklen_t srclen;	/* 0 = no source address */
 	const char *dev;	/* SO_BINDTODEVICE, NULL = none */
+	bool reuseaddr;		/* SO_REUSEADDR */
 };
 
 /* What an option of a subcommand sets. */
@@ -292,6 +293,9 @@ static int client_socket(int family, int type, const struct sock_opts *o)
 		goto err;
 	if (o->dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->dev,
 				 strlen(o->dev)))
+		goto err;
+	if (o->reuseaddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one)))
 		goto err;
 	if (o->srclen) {
 		/* the port is still chosen by connect(), not by bind() */
@@ -573,10 +577,12 @@ static int cmd_bind0(int argc, char **argv)
 	struct fd_list held = { 0 };
 	const char *exec_cmd = NULL;
 	unsigned long n = 1, ok = 0, failed = 0;
-	bool keep = false, udp = false;
+	bool keep = false, udp = false, lat = false;
 	const struct opt opts[] = {
 		{ 'n', OPT_NUM, &n, 1 << 24, "count" },
+		{ .name = 'a', .kind = OPT_FLAG, .to = &o.reuseaddr },
 		{ .name = 'k', .kind = OPT_FLAG, .to = &keep },
+		{ .name = 'l', .kind = OPT_FLAG, .to = &lat },
 		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
 		{ .name = 'u', .kind = OPT_FLAG, .to = &udp },
 		{ .name = 'x', .kind = OPT_STR, .to = &exec_cmd },
@@ -597,24 +603,35 @@ static int cmd_bind0(int argc, char **argv)
 
 	while (!n || ok + failed < n) {
 		int fd = client_socket(addr.ss_family, type, &o);
+		uint64_t t0, ns;
+		int r;
 
 		if (fd < 0) {
 			err = -fd;
 			break;
 		}
-		if (bind(fd, (struct sockaddr *)&addr, alen)) {
+		t0 = now_ns();
+		r = bind(fd, (struct sockaddr *)&addr, alen);
+		ns = now_ns() - t0;
+		if (r) {
 			err = errno;
 			close(fd);
 			/* -k: every one of the N attempts is made */
 			if (keep) {
 				failed++;
+				/* -l: a failed attempt as port 0, with its time */
+				if (lat)
+					printf("0 %llu\n", (unsigned long long)ns);
 				continue;
 			}
 			break;
 		}
 		fd_push(&held, fd);
 		ok++;
-		printf("%u\n", local_port(fd));
+		if (lat)
+			printf("%u %llu\n", local_port(fd), (unsigned long long)ns);
+		else
+			printf("%u\n", local_port(fd));
 	}
 	printf("# bind0 ok=%lu err=%s", ok, err ? errname(err) : "none");
 	if (keep)
@@ -1188,10 +1205,12 @@ static const struct {
 	  "\tevery N-th connect); CMD finds the count in $PORTSEL_HELD;\n"
 	  "\t-D: DCCP; -F: close with a FIN at the end (TIME_WAIT), not a RST" },
 	{ "bind0", cmd_bind0,
-	  "[-n N] [-k] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
+	  "[-n N] [-a] [-k] [-l] [-r LO-HI] [-u] [-x CMD] [ADDR]\n"
 	  "\tbind N sockets (TCP; -u: UDP) to ADDR port 0 (default\n"
 	  "\t127.0.0.1), holding them; print each port, then a summary;\n"
-	  "\t-k: go on after a failed bind (the summary adds failed=N)" },
+	  "\t-a: SO_REUSEADDR on each socket first; -l: and the bind()\n"
+	  "\ttime in ns; -k: go on after a failed bind (the summary adds\n"
+	  "\tfailed=N; with -l each failure prints as port 0)" },
 	{ "spread", cmd_spread,
 	  "[-n N] [-r LO-HI] ADDR:PORT...\n"
 	  "\tconnect N times (default: once per destination) to the\n"

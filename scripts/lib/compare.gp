@@ -5,17 +5,20 @@
 # 1 % of the range) and hist-I.dat (workload 1's ports), I being a
 # label's place in NAMES. Run by scripts/compare.sh with the settings
 # report.py prints (gnuplot -e "dir=...; out=...; names=...; ...").
-# Lists are words: lat_ids, hist_ids (which labels have the data),
-# names, hist_titles and colours (one per label, quoted where needed).
+# Lists are words: lat_ids, hist_ids, hash_ids (which labels have the
+# data), names, hist_titles and colours (one per label, quoted where
+# needed), hash_tics (the hash panel's x labels). hash-I.dat: x, max/mean
+# load of workload 1's one-destination tuples, of its many-destination
+# ones.
 
 set encoding utf8
-set terminal pngcairo noenhanced size 1600,650 font "DejaVu Sans,11"
+set terminal pngcairo noenhanced size 1600,1300 font "DejaVu Sans,11"
 set output out
-set multiplot layout 1,2 title "portsel make compare — " . title font ",12"
+set multiplot layout 2,2 title "portsel make compare — " . title font ",12"
 
 set title sprintf("Fill of %d ports to one destination: per-connect latency", range)
 set xlabel "connections held"
-set ylabel "connect() latency (µs, log scale; line: median per 1 %)"
+set ylabel sprintf("connect() latency (%s, log scale; line: median per 1 %%)", time_unit)
 set logscale y
 set format y "%.0f"
 set grid ytics mytics xtics lc rgb "#dddddd"
@@ -38,4 +41,47 @@ set offsets 0, 0, graph 0.3, 0
 plot for [k = 1:words(hist_ids)] sprintf("%s/hist-%d.dat", dir, id(hist_ids, k)) \
 	with histeps lw 2 lc rgb word(colours, id(hist_ids, k)) \
 	title word(hist_titles, id(hist_ids, k))
+
+unset offsets
+set title sprintf("bind(0) under connect() load on the %d-port fill range: median time", range)
+set xlabel "% of the range held by connect() (last point: all it could take)"
+set ylabel sprintf("bind(0) time (%s, log scale; dashed: SO_REUSEADDR)", time_unit)
+set xrange [0:105]
+set logscale y
+set key top left opaque box
+if (words(bind_ids) > 0) {
+	plot for [k = 1:words(bind_ids)] sprintf("%s/bind-%d.dat", dir, id(bind_ids, k)) \
+		using 1:2 with linespoints lw 2 pt 7 \
+		lc rgb word(colours, id(bind_ids, k)) title word(names, id(bind_ids, k)), \
+	     for [k = 1:words(bind_ids)] sprintf("%s/bind-%d.dat", dir, id(bind_ids, k)) \
+		using 1:3 with linespoints lw 1 dt 2 pt 6 \
+		lc rgb word(colours, id(bind_ids, k)) notitle
+} else {
+	unset logscale y
+	set yrange [0:1]
+	set label 1 "no timed bind(0)s in these records" at graph 0.5, 0.5 center
+	plot -1 notitle
+	unset label 1
+	set yrange [*:*]
+}
+unset logscale y
+
+set title sprintf("Hash spread of workload 1's tuples (line: to one destination, dashed: over %d)", dsts)
+set xlabel "hash and buckets N (RSS: Toeplitz, 128-entry table; CRC: CRC-32 of the 5-tuple; port mod: source port)"
+set ylabel "max / mean bucket load (1 = even, 2 = half the buckets idle)"
+set format y "%.1f"
+set xrange [0.5:words(hash_tics) + 0.5]
+set yrange [0.9:*]
+set xtics 1 rotate by -30
+set for [k = 1:words(hash_tics)] xtics add (word(hash_tics, k) k)
+set key top left opaque box
+set yrange [0.9:*]
+if (words(hash_ids) > 0) {
+	plot for [k = 1:words(hash_ids)] sprintf("%s/hash-%d.dat", dir, id(hash_ids, k)) \
+		using 1:2 with linespoints lw 2 pt 7 \
+		lc rgb word(colours, id(hash_ids, k)) title word(names, id(hash_ids, k)), \
+	     for [k = 1:words(hash_ids)] sprintf("%s/hash-%d.dat", dir, id(hash_ids, k)) \
+		using 1:3 with linespoints lw 1 dt 2 pt 6 \
+		lc rgb word(colours, id(hash_ids, k)) notitle
+}
 unset multiplot

@@ -2,6 +2,7 @@
 """make compare: the guest's records (scripts/guest/compare.sh) to the
 rows of compare.csv, one per label in the order the VM ran them."""
 
+from . import bindcost, hashspread
 from .stats import awk_num, num, percentile
 
 COLUMNS = (
@@ -11,7 +12,14 @@ COLUMNS = (
     "first_p99_us,second_p50_us,second_p99_us,probes_first,probes_second,"
     "probes_failing,bind_ok_pct_25,bind_ok_pct_50,bind_ok_pct_75,"
     "bind_ok_pct_full,bind_full_held,bind_odd_pct,even_pct_narrow").split(
-        ",")
+        ",") + bindcost.columns() + hashspread.columns()
+
+# Workload 1's addresses in records that do not name them (before the
+# dst records): the guest's layout, 127.0.0.1 to 127.0.0.1, the one
+# destination at port 5001 + 10 * (the label's place from 1), the many
+# at 6000 + their index.
+SRC = "127.0.0.1"
+SPREAD_BASE = "127.0.0.1:6000"
 
 
 class Label:
@@ -21,6 +29,8 @@ class Label:
     def __init__(self):
         self.one = []           # workload 1: ports to one destination
         self.spread = []        # and over many
+        self.spread_dst = []    # the destination index of each of those
+        self.dst = {}           # part -> "ADDR:PORT" (dst records)
         self.narrow = []        # and with the socket's own range
         self.sums = {}          # sum,LABEL,KEY,VALUE
         self.lat = {}           # held -> ns of that connect of the fill
@@ -29,6 +39,9 @@ class Label:
         self.binds = {}         # held -> (tries, ok)
         self.bind_ok = 0
         self.bind_odd = 0
+        self.bindr = {}         # held -> (tries, ok), with SO_REUSEADDR
+        self.bindt = {}         # (kind, held) -> [(port, ns)], port 0: failed
+        self.hold = []          # workload 4's fill: its ports, in order
 
 
 def parse(records):
@@ -39,12 +52,24 @@ def parse(records):
         if kind == "meta":
             meta[f[0]] = f[1] if len(f) > 1 else ""
             continue
-        if kind not in ("port", "sum", "lat", "stat", "bind"):
+        if kind not in ("port", "sum", "lat", "stat", "bind", "dst", "bindr",
+                        "bindt", "hold"):
             continue
         lab = labels.setdefault(f[0], Label())
         if kind == "port":
             {"one": lab.one, "narrow": lab.narrow}.get(
                 f[1], lab.spread).append(int(f[3]))
+            if f[1] == "spread":
+                lab.spread_dst.append(int(f[2]))
+        elif kind == "dst":
+            lab.dst[f[1]] = f[2]
+        elif kind == "bindr":
+            lab.bindr[int(f[1])] = (num(f[2]), num(f[3]))
+        elif kind == "bindt":
+            lab.bindt.setdefault((f[1], int(f[2])), []).append(
+                (int(f[3]), num(f[4])))
+        elif kind == "hold":
+            lab.hold.append(int(f[1]))
         elif kind == "sum":
             lab.sums[f[1]] = f[2]
         elif kind == "lat":
@@ -129,11 +154,35 @@ def _bind(lab, r):
     return cells + [full, odd]
 
 
+def _addr(s):
+    """("ADDR", PORT) of "ADDR:PORT" (IPv4)."""
+    a, _, p = s.rpartition(":")
+    return a, int(p)
+
+
+def tuples(meta, labels):
+    """Workload 1's 4-tuples (src, dst, sport, dport) per label and part
+    ("one", "spread"), as the packets leave the host."""
+    src = meta.get("SRC", SRC)
+    base_addr, base = _addr(meta.get("SPREAD_DST", SPREAD_BASE))
+    out = {}
+    for i, (name, lab) in enumerate(labels.items(), 1):
+        one = _addr(lab.dst.get("one", "%s:%d" % (SRC, 5001 + 10 * i)))
+        out[name] = {
+            "one": [(src, one[0], p, one[1]) for p in lab.one],
+            "spread": [(src, base_addr, p, base + d)
+                       for p, d in zip(lab.spread, lab.spread_dst)]}
+    return out
+
+
 def rows(meta, labels):
     """compare.csv's rows (lists of strings, COLUMNS' order)."""
     r = int(meta["RANGE"])
     size = int(meta["DEF_HI"]) - int(meta["DEF_LO"]) + 1
+    lo, hi = int(meta["FILL_LO"]), int(meta["FILL_HI"])
     out = []
+    hasher = hashspread.Hasher()
+    tup = tuples(meta, labels)
     for name, lab in labels.items():
         s = lab.sums
         out.append([name] + _workload1(lab, size)
@@ -141,5 +190,7 @@ def rows(meta, labels):
                                              "reuse_mean", "reuse_median",
                                              "reuse_reuses")]
                    + _fill(lab, r) + _probes(lab, r) + _bind(lab, r)
-                   + [f1(_even_pct(lab.narrow)) if lab.narrow else ""])
+                   + [f1(_even_pct(lab.narrow)) if lab.narrow else ""]
+                   + bindcost.cells(lab, r, lo, hi)
+                   + hashspread.cells(hasher, tup[name]))
     return out

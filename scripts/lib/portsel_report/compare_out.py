@@ -4,6 +4,7 @@ markdown, compare.md, and the data of compare.png (scripts/lib/compare.gp)."""
 
 import os
 
+from . import bindcost, hashspread
 from .compare import COLUMNS
 from .stats import awk_num, median
 
@@ -20,6 +21,19 @@ PALETTE = ("#1f77b4", "#17becf", "#2ca02c", "#8c564b", "#e377c2", "#9467bd",
            "#bcbd22", "#7f7f7f")
 
 DASH = "–"
+
+# the units of the timed workloads' cells: (connect(), its sum)
+UNITS_TCG = ("µs", "s")
+UNITS_ICOUNT = ("k instr.", "G instr.")
+
+
+def icount(meta):
+    """Were the timed workloads instruction-counted?"""
+    return meta.get("CLOCK") == "icount"
+
+
+def units(meta):
+    return UNITS_ICOUNT if icount(meta) else UNITS_TCG
 
 
 def _v(x):
@@ -71,14 +85,14 @@ def cells(row, narrow=False):
             _v(c["bind_odd_pct"])]
 
 
-def table_text(rows, dsts):
+def table_text(rows, dsts, unit=UNITS_TCG):
     d = "%sdst" % dsts
     h1 = ["policy", "even %", "distinct ports", "stride", "reuse after",
-          "fill", "connect()", "latency µs", "latency µs", "probes/connect",
-          "bind(0) ok %", "bind(0)"]
+          "fill", "connect()", "latency " + unit[0], "latency " + unit[0],
+          "probes/connect", "bind(0) ok %", "bind(0)"]
     own = "/own" if _narrow(rows) else ""
     h2 = ["", "1dst/" + d + own, d, "med/mean", "min/mean conn.", "conns",
-          "total s", "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
+          "total " + unit[1], "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
           "25/50/75/full held", "odd %"]
     body = [cells(r, bool(own)) for r in rows]
     w = [max(len(x[j]) for x in [h1, h2] + body) for j in range(len(h1))]
@@ -90,14 +104,15 @@ def table_text(rows, dsts):
     return "\n".join(lines) + "\n"
 
 
-def table_md(rows, dsts):
+def table_md(rows, dsts, unit=UNITS_TCG):
     d = "%sdst" % dsts
     own = " / own range" if _narrow(rows) else ""
     head = ["policy", "even %% (1dst / %s%s)" % (d, own), "distinct ports (%s)" % d,
             "stride median / mean (ports)",
             "reuse after min / mean (connects)", "fill connections",
-            "time in connect() (s)", "1st half p50 / p99 (µs)",
-            "2nd half p50 / p99 (µs)", "probes / connect 1st / 2nd half",
+            "time in connect() (%s)" % unit[1],
+            "1st half p50 / p99 (%s)" % unit[0],
+            "2nd half p50 / p99 (%s)" % unit[0], "probes / connect 1st / 2nd half",
             "bind(0) ok % at 25/50/75/full held", "bind(0) odd %"]
     lines = ["|" + "".join(" %s |" % h for h in head),
              "|---|" + "--:|" * (len(head) - 1)]
@@ -106,12 +121,163 @@ def table_md(rows, dsts):
     return "\n".join(lines) + "\n"
 
 
+def _k(ns):
+    """A time in ns as thousands (µs, or k instructions), 1 decimal
+    below 100."""
+    if ns == "":
+        return ns
+    v = float(ns) / 1000
+    return "%.1f" % v if v < 100 else "%.0f" % v
+
+
+def _quarters(c, pre, fmt=_v):
+    return "/".join(fmt(c[pre + q]) if c[pre + q] != "" else DASH
+                    for q in bindcost.QUARTERS)
+
+
+def bind_rows(rows):
+    """The bind(0) cost table's rows; labels without the timed bind(0)s
+    are left out."""
+    out = []
+    for r in rows:
+        c = dict(zip(COLUMNS, r))
+        if all(c[k] == "" for k in bindcost.columns()):
+            continue
+        out.append([c["policy"],
+                    _quarters(c, "bind_p50_ns_", _k),
+                    _quarters(c, "bind_walk_"),
+                    _quarters(c, "bindr_p50_ns_", _k),
+                    _quarters(c, "bindr_walk_"),
+                    _quarters(c, "bindr_ok_pct_")])
+    return out
+
+
+def bind_head(unit):
+    return ["policy", "bind(0) p50 (%s)" % unit[0], "ports walked",
+            "SO_REUSEADDR p50 (%s)" % unit[0], "ports walked",
+            "SO_REUSEADDR ok %"]
+
+
+def bind_text(rows, unit=UNITS_TCG):
+    body = bind_rows(rows)
+    if not body:
+        return ""
+    h = bind_head(unit)
+    h2 = ["", "25/50/75/full held"] + ["25/50/75/full"] * 4
+    w = [max(len(x[j]) for x in [h, h2] + body) for j in range(len(h))]
+    return "\n".join((x[0].ljust(w[0]) + "".join(
+        "  " + x[j].rjust(w[j]) for j in range(1, len(x)))).rstrip(" ")
+        for x in [h, h2] + body) + "\n"
+
+
+def bind_md(rows, unit=UNITS_TCG):
+    body = bind_rows(rows)
+    if not body:
+        return ""
+    h = [x + ("" if k == 0 else " at 25/50/75/full held")
+         for k, x in enumerate(bind_head(unit))]
+    lines = ["|" + "".join(" %s |" % x for x in h),
+             "|---|" + "--:|" * (len(h) - 1)]
+    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
+    return "\n".join(lines) + "\n"
+
+
+def bind_guide(meta):
+    return (
+        "bind(0) cost: the median time of %s bind(0)s to 127.0.0.1, then %s"
+        " with SO_REUSEADDR, while connect() holds 25/50/75 %% of the fill"
+        " range and all it could take (full), failures included. Ports"
+        " walked: the mean, over every random start, of the ports the"
+        " kernel's scan (inet_csk_find_open_port(): the parity connect()"
+        " does not prefer first; with SO_REUSEADDR the lower half of the"
+        " range first) tries with those ports held, derived from the ports"
+        " the fill held, not observed." % (meta["BINDS"], meta["BINDS"]))
+
+
+PARTS = (("one", "1dst"), ("spread", "%sdst"))
+
+
+def _hash_cell(c, scheme, part):
+    """max/mean load for each N, with the buckets used where not all."""
+    out = []
+    for n in hashspread.BUCKETS:
+        k = "hash_%s%d_%s_" % (scheme, n, part)
+        if c.get(k + "maxmean", "") == "":
+            return DASH
+        used = int(c[k + "used"])
+        out.append(c[k + "maxmean"]
+                   + ("" if used == n else " (%d of %d)" % (used, n)))
+    return " / ".join(out)
+
+
+def hash_rows(rows, dsts):
+    """The hash spread table's rows: policy, workload, one cell per
+    scheme; labels without workload 1 are left out."""
+    out = []
+    for r in rows:
+        c = dict(zip(COLUMNS, r))
+        for part, name in PARTS:
+            cells_ = [_hash_cell(c, s, part) for s in hashspread.SCHEMES]
+            if all(x == DASH for x in cells_):
+                continue
+            out.append([c["policy"], name.replace("%s", str(dsts))] + cells_)
+    return out
+
+
+def hash_head():
+    n = "/".join(str(b) for b in hashspread.BUCKETS)
+    return (["policy", "tuples", "Toeplitz RSS, %s queues" % n,
+             "CRC-32 5-tuple mod %s" % n, "source port mod %s" % n])
+
+
+def hash_text(rows, dsts):
+    body = hash_rows(rows, dsts)
+    if not body:
+        return ""
+    h = hash_head()
+    w = [max(len(x[j]) for x in [h] + body) for j in range(len(h))]
+    lines = [(x[0].ljust(w[0]) + "  " + x[1].ljust(w[1]) + "".join(
+        "  " + x[j].rjust(w[j]) for j in range(2, len(x)))).rstrip(" ")
+        for x in [h] + body]
+    return "\n".join(lines) + "\n"
+
+
+def hash_md(rows, dsts):
+    body = hash_rows(rows, dsts)
+    if not body:
+        return ""
+    lines = ["|" + "".join(" %s |" % x for x in hash_head()),
+             "|---|---|" + "--:|" * 3]
+    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
+    return "\n".join(lines) + "\n"
+
+
+HASH_GUIDE = (
+    "hash spread: workload 1's 4-tuples (source 127.0.0.1, as the packets"
+    " leave) over N buckets: max/mean load for N = %s (1.00: even; 2.00:"
+    " half the buckets idle), \"(k of N)\" where only k buckets got any."
+    " Toeplitz RSS: the 40-byte default key of Microsoft's RSS"
+    " specification over addresses and ports, the hash's low 7 bits"
+    " indexing a 128-entry indirection table filled i -> i mod N, as a NIC"
+    " spreads receive queues. CRC-32: zlib's over source and destination"
+    " address, protocol, source and destination port, mod N, as ECMP and"
+    " L4 balancers hash a 5-tuple. Source port mod N: a poor hash. These"
+    " are the standard schemes, not any one product's."
+    % "/".join(str(b) for b in hashspread.BUCKETS))
+
+
 def title(meta):
     target = meta.get("TARGET") or ""
-    return ("Debian %s%s under qemu TCG (%s vCPUs); fill range %s-%s (%s"
-            " ports); module %s"
+    if icount(meta):
+        how = ("counts under qemu TCG (%s vCPUs), times under qemu -icount"
+               " (%s vCPU, instructions)"
+               % (meta.get("cpus", "?"), meta.get("TIMED_CPUS", "?")))
+    else:
+        how = "under qemu TCG (%s vCPUs)" % meta.get(
+            "cpus", meta.get("TIMED_CPUS", "?"))
+    return ("Debian %s%s %s; fill range %s-%s (%s ports); module %s"
             % (meta["kernel"], " (target %s)" % target if target else "",
-               meta["cpus"], meta["FILL_LO"], meta["FILL_HI"], meta["RANGE"],
+               how, meta["FILL_LO"], meta["FILL_HI"], meta["RANGE"],
                meta["module"]))
 
 
@@ -142,20 +308,37 @@ def guides(meta):
         "probes: ports portsel tried per connect, from portsel_stat (n/a: the"
         " stock loop is not instrumented). bind(0) ok %%: %s tries with"
         " 25/50/75 %% of the range held, and all connect() could take (full)."
-        " –: not measured. TCG times are emulated: compare ratios."
-        % meta["BINDS"])
+        " –: not measured. %s"
+        % (meta["BINDS"], TIMES_ICOUNT if icount(meta) else TIMES_TCG))
+
+
+TIMES_TCG = "TCG times are emulated: compare ratios."
+TIMES_ICOUNT = (
+    "Times are instruction counts (qemu -icount shift=0,sleep=off, one"
+    " vCPU: 1 ns = 1 guest instruction; k instr. = thousands, G instr. ="
+    " billions; the csv's _us and _s columns hold them in those units):"
+    " the same from boot to boot, not hardware time. Even %, ports,"
+    " reuse and hash spread come from a plain TCG boot with 2 vCPUs.")
 
 
 def markdown(meta, rows):
     mode = meta.get("MODE") or "full"
     g1, g2 = guides(meta)
+    hmd = hash_md(rows, meta["DSTS"])
+    if hmd:
+        hmd = "## Hash spread\n\n" + hmd + "\n" + HASH_GUIDE + "\n\n"
+    bmd = bind_md(rows, units(meta))
+    if bmd:
+        bmd = ("## bind(0) cost\n\n" + bmd + "\n" + bind_guide(meta)
+               + "\n\n")
     return ("# portsel: policies compared\n\n"
             "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
             " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
             % (title(meta), command(meta), mode, meta["ONE"], meta["SPREAD"],
                meta["DSTS"], meta["REUSE"], meta["BINDS"])
-            + table_md(rows, meta["DSTS"])
+            + table_md(rows, meta["DSTS"], units(meta))
             + "\n%s\n\n%s\n\n" % (g1, g2)
+            + bmd + hmd
             + "![latency during the fill, ports handed out](compare.png)\n")
 
 
@@ -166,10 +349,62 @@ def colours(names):
     return out
 
 
-def plot_data(meta, labels, work):
+def _hash_plot(rows, names, work):
+    """hash-i.dat per label with workload 1: "x max/mean(1dst)
+    max/mean(spread)" for x = 1.. over (scheme, N); the label ids that
+    have one, and the x tic labels."""
+    ids, tics = [], []
+    for s in hashspread.SCHEMES:
+        for n in hashspread.BUCKETS:
+            tics.append("%s %d" % ({"toeplitz": "RSS", "crc32": "CRC",
+                                    "sportmod": "port mod"}[s], n))
+    for r in rows or []:
+        c = dict(zip(COLUMNS, r))
+        if c.get("hash_toeplitz4_one_maxmean", "") == "":
+            continue
+        i = names.index(c["policy"]) + 1
+        ids.append(i)
+        with open(os.path.join(work, "hash-%d.dat" % i), "w") as f:
+            x = 0
+            for s in hashspread.SCHEMES:
+                for n in hashspread.BUCKETS:
+                    x += 1
+                    k = "hash_%s%d_" % (s, n)
+                    f.write("%d %s %s\n" % (
+                        x, c[k + "one_maxmean"],
+                        c[k + "spread_maxmean"] or "NaN"))
+    return ids, tics
+
+
+def _bind_plot(rows, names, work, r):
+    """bind-i.dat per label with timed bind(0)s: "% held, p50 plain,
+    p50 SO_REUSEADDR" in thousands of ns; the label ids that have one."""
+    ids = []
+    for row in rows or []:
+        c = dict(zip(COLUMNS, row))
+        if all(c["bind_p50_ns_" + q] == "" for q in bindcost.QUARTERS):
+            continue
+        i = names.index(c["policy"]) + 1
+        ids.append(i)
+        full = c["bind_full_held"]
+        held = bindcost.checkpoints(r, int(full) if full else None)
+        with open(os.path.join(work, "bind-%d.dat" % i), "w") as f:
+            for q, h in zip(bindcost.QUARTERS, held):
+                a, b = c["bind_p50_ns_" + q], c["bindr_p50_ns_" + q]
+                if h is None or (a == "" and b == ""):
+                    continue
+                f.write("%s %s %s\n" % (
+                    awk_num(100 * h / r),
+                    awk_num(float(a) / 1000) if a else "NaN",
+                    awk_num(float(b) / 1000) if b else "NaN"))
+    return ids
+
+
+def plot_data(meta, labels, work, rows=None):
     """Per label i: lat-i.dat (held, µs of each connect), latm-i.dat (the
     median of every 1 % of the range), hist-i.dat (workload 1's ports in
-    512-port bins). Returns gnuplot's settings for compare.gp."""
+    512-port bins), hash-i.dat (_hash_plot; with ROWS, compare.csv's).
+    Returns gnuplot's settings for compare.gp."""
     lo, hi = int(meta["DEF_LO"]), int(meta["DEF_HI"])
     block = max(int(meta["RANGE"]) // 100, 1)
     col = colours(labels)
@@ -202,8 +437,14 @@ def plot_data(meta, labels, work):
                                    if p % 2 == 0)
                          / max(len(lab.one + lab.spread), 1))
             for n, lab in labels.items()}
+    hash_ids, hash_tics = _hash_plot(rows, names, work)
+    bind_ids = _bind_plot(rows, names, work, int(meta["RANGE"]))
     return {
+        "bind_ids": q(" ".join(map(str, bind_ids))),
+        "time_unit": q(units(meta)[0]),
         "dir": q(work), "title": q(title(meta)), "range": meta["RANGE"],
+        "hash_ids": q(" ".join(map(str, hash_ids))),
+        "hash_tics": q(" ".join("'%s'" % t for t in hash_tics)),
         "one": meta["ONE"], "spread": meta["SPREAD"], "dsts": meta["DSTS"],
         "def_lo": str(lo), "def_hi": str(hi),
         "lat_ids": q(" ".join(map(str, lat_ids))),
