@@ -604,7 +604,8 @@ static bool check_step_walk(struct kunit *test, const struct portsel_range *r,
 {
 	u32 size = portsel_range_size(r);
 	u32 pref = portsel_range_preferred(r);
-	u32 want, first, n, i;
+	u32 want, first, n, i, a = 0, b = 0;
+	const char *why = NULL;
 	struct portsel_order o;
 	bool want_pref;
 
@@ -621,52 +622,47 @@ static bool check_step_walk(struct kunit *test, const struct portsel_range *r,
 	first = linear ? want : (other_first ? portsel_range_other(r) : pref);
 	n = collect(&o, seq, size + 1);
 
-#define STEP_FMT "%u-%u %s ro %d other_first %d start %u width %u rnd %u"
-#define STEP_ARGS r->low, r->high, linear ? "linear" : "parity", ro, \
-		  other_first, start, width, rnd
 	if (n != want) {
-		KUNIT_FAIL(test, STEP_FMT ": %u ports, want %u", STEP_ARGS, n,
-			   want);
-		return false;
+		why = "ports (got, want)";
+		a = n;
+		b = want;
+		goto out;
 	}
 	bitmap_zero(seen, 65536);
-	for (i = 0; i < n; i++) {
-		if (seq[i] < r->low || seq[i] > r->high ||
-		    __test_and_set_bit(seq[i], seen)) {
-			KUNIT_FAIL(test, STEP_FMT ": port %u out of range or twice",
-				   STEP_ARGS, seq[i]);
-			return false;
-		}
+	for (i = 0; i < n && !why; i++) {
 		/* the first pass is the preferred parity unless other_first */
 		want_pref = i < first;
 		if (other_first)
 			want_pref = !want_pref;
-		if (!linear && !ro &&
-		    portsel_port_preferred(r, seq[i]) != want_pref) {
-			KUNIT_FAIL(test, STEP_FMT ": #%u port %u of the wrong parity",
-				   STEP_ARGS, i, seq[i]);
-			return false;
-		}
-		if (ro && !portsel_port_preferred(r, seq[i])) {
-			KUNIT_FAIL(test, STEP_FMT ": #%u port %u of bind's parity",
-				   STEP_ARGS, i, seq[i]);
-			return false;
-		}
+		if (seq[i] < r->low || seq[i] > r->high ||
+		    __test_and_set_bit(seq[i], seen))
+			why = "out of range or twice (#, port)";
+		else if (!linear && !ro &&
+			 portsel_port_preferred(r, seq[i]) != want_pref)
+			why = "of the wrong parity (#, port)";
+		else if (ro && !portsel_port_preferred(r, seq[i]))
+			why = "of bind's parity (#, port)";
+		a = i;
+		b = seq[i];
 	}
 	/* the stride: what portsel_order_scan_step() gave each pass */
-	for (i = 0; i < o.npass; i++) {
+	for (i = 0; i < o.npass && !why; i++) {
 		const struct portsel_pass *p = &o.pass[i];
 
 		if (p->count > 1 &&
 		    p->stride != portsel_order_scan_step(p->count, width, rnd)) {
-			KUNIT_FAIL(test, STEP_FMT ": pass %u stride %u", STEP_ARGS,
-				   i, p->stride);
-			return false;
+			why = "stride (pass, stride)";
+			a = i;
+			b = p->stride;
 		}
 	}
-#undef STEP_ARGS
-#undef STEP_FMT
-	return true;
+out:
+	if (why)
+		KUNIT_FAIL(test,
+			   "%u-%u %s ro %d other_first %d start %u width %u rnd %u: %s %u %u",
+			   r->low, r->high, linear ? "linear" : "parity", ro,
+			   other_first, start, width, rnd, why, a, b);
+	return !why;
 }
 
 /* The shapes a step width applies to, with reserve_odd and without. */
