@@ -280,6 +280,7 @@ case_load() {
 	expect "exhaust_hold_ms" "$(pget exhaust_hold_ms)" 1000
 	expect "socket_range_parity" "$(pget socket_range_parity)" \
 		"$(kernel_socket_range_parity)"
+	expect "step_width" "$(pget step_width)" 0
 	expect "available_policies mode" \
 		"$(stat -c %a "$SYSCTL_DIR/available_policies")" 444
 	expect "policy mode" "$(stat -c %a "$SYSCTL_DIR/policy")" 644
