@@ -455,6 +455,344 @@ static void coprime_strides_spread(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, portsel_order_coprime(2, 7), 1);
 }
 
+/* --- net.portsel.step_width: Linux 7.1's random coprime scan step ------- */
+
+/*
+ * The random word that makes portsel_order_scan_step() draw @s first out
+ * of 1..@bound: the smallest with (rnd * bound) >> 32 == s - 1.
+ */
+static u32 rnd_for(u32 s, u32 bound)
+{
+	return (u32)((((u64)(s - 1) << 32) + bound - 1) / bound);
+}
+
+/*
+ * The first draw is spread over all of 1..bound, both ends included
+ * (65,537 is prime: every draw is coprime to it and stays).
+ */
+static void scan_step_draws_over_the_whole_bound(struct kunit *test)
+{
+	static const u32 bounds[] = { 1, 2, 3, 7, 12, 1000, 14116, 65535 };
+	unsigned int i;
+	u32 b, s;
+
+	for (i = 0; i < ARRAY_SIZE(bounds); i++) {
+		b = bounds[i];
+		KUNIT_EXPECT_EQ(test, portsel_order_scan_step(65537, b, 0), 1);
+		KUNIT_EXPECT_EQ(test, portsel_order_scan_step(65537, b,
+							      U32_MAX), b);
+		for (s = 1; s <= b && s <= 64; s++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    portsel_order_scan_step(65537, b,
+								    rnd_for(s, b)),
+					    s, "bound %u", b);
+	}
+}
+
+struct step_case {
+	u32 count, width, first, want;
+};
+
+/*
+ * The rule worked by hand: the first draw, moved up while it shares a
+ * factor with the count (odd steps only when the count is even), back to
+ * 1 past min(count, width); 0 is off and a pass of one slot steps by 1.
+ */
+static const struct step_case step_cases[] = {
+	{ 10, 10, 5, 7 },	/* 5 -> 6 is even with 10: 7 */
+	{ 10, 6, 5, 1 },	/* 7 is past the width 6: back to 1 */
+	{ 10, 4, 4, 1 },	/* 4 -> 5 > 4 */
+	{ 10, 10, 3, 3 },	/* coprime at once */
+	{ 9, 9, 3, 4 },		/* odd count: every step is a candidate */
+	{ 9, 9, 6, 7 },
+	{ 9, 3, 3, 1 },
+	{ 12, 100, 12, 1 },	/* the bound is the count: 13 > 12 */
+	{ 12, 100, 2, 5 },	/* 2 -> 3 (gcd 3) -> 5, 4 skipped */
+	{ 7, 7, 7, 1 },		/* the count itself is never coprime */
+	{ 15, 15, 9, 11 },	/* 9 (3) -> 10 (5) -> 11 */
+	{ 14116, 4000, 3529, 3531 },	/* the default range's 14,116 slots */
+	{ 14116, 4000, 2, 3 },
+	{ 14116, 14116, 7058, 7059 },
+	{ 14116, 60, 58, 59 },
+	{ 2, 2, 1, 1 },
+	{ 2, 2, 2, 1 },
+	{ 3, 3, 2, 2 },
+	{ 1, 100, 1, 1 },	/* one slot */
+};
+
+static void step_case_desc(const struct step_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "count %u width %u draw %u",
+		 c->count, c->width, c->first);
+}
+
+KUNIT_ARRAY_PARAM(step, step_cases, step_case_desc);
+
+static void scan_step_follows_the_kernels_rule(struct kunit *test)
+{
+	const struct step_case *c = test->param_value;
+	u32 bound = min(c->count, c->width);
+
+	KUNIT_EXPECT_EQ(test, portsel_order_scan_step(c->count, c->width,
+						      rnd_for(c->first, bound)),
+			c->want);
+}
+
+/* step_width 0 is off: step 1 whatever the random word; so is one slot. */
+static void scan_step_off_and_single_slot(struct kunit *test)
+{
+	static const u32 rnds[] = { 0, 1, 0x80000000, U32_MAX };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rnds); i++) {
+		KUNIT_EXPECT_EQ(test, portsel_order_scan_step(14116, 0, rnds[i]),
+				1);
+		KUNIT_EXPECT_EQ(test, portsel_order_scan_step(1, 9, rnds[i]), 1);
+		KUNIT_EXPECT_EQ(test, portsel_order_scan_step(0, 9, rnds[i]), 1);
+	}
+}
+
+/*
+ * The increment: by 1, or by 2 from an odd step when the count is even
+ * (the even step between shares the factor 2 with it).
+ */
+static void scan_step_skips_even_steps_of_even_counts(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, portsel_order_step_next(3, 12), 5);
+	KUNIT_EXPECT_EQ(test, portsel_order_step_next(1, 2), 3);
+	KUNIT_EXPECT_EQ(test, portsel_order_step_next(4, 12), 5);
+	KUNIT_EXPECT_EQ(test, portsel_order_step_next(3, 9), 4);
+	KUNIT_EXPECT_EQ(test, portsel_order_step_next(4, 9), 5);
+}
+
+/*
+ * The fallback: no coprime step at or above the draw within the bound,
+ * so 1. In 30 slots a draw of 6 (gcd 6) would move to 7, coprime, were
+ * 7 not past a width of 6. In 210 = 2 * 3 * 5 * 7 slots no step of 2..10
+ * is coprime: a width of 10 always steps by 1, and 11 is the first
+ * stride a width of 11 can reach.
+ */
+static void scan_step_falls_back_to_one(struct kunit *test)
+{
+	u32 s;
+
+	KUNIT_EXPECT_EQ(test, portsel_order_scan_step(30, 6, rnd_for(6, 6)), 1);
+	KUNIT_EXPECT_EQ(test, portsel_order_scan_step(30, 7, rnd_for(6, 7)), 7);
+	for (s = 1; s <= 10; s++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    portsel_order_scan_step(210, 10, rnd_for(s, 10)),
+				    1, "draw %u", s);
+	KUNIT_EXPECT_EQ(test, portsel_order_scan_step(210, 11, rnd_for(2, 11)),
+			11);
+}
+
+/* The widths the walks below are checked with. */
+static const u32 step_widths[] = { 1, 2, 3, 4, 5, 6, 8, 13, 16, 30, 64,
+				   1000, U32_MAX };
+
+/* Range sizes 1..STEP_SIZES are walked with every width and draw. */
+#define STEP_SIZES	64
+
+/*
+ * One walk: every eligible port once, none outside the range, the passes
+ * in their parity order, and consecutive ports of a pass the pass's
+ * stride apart. Returns false after reporting a failure.
+ */
+static bool check_step_walk(struct kunit *test, const struct portsel_range *r,
+			    bool linear, bool ro, bool other_first, u32 start,
+			    u32 width, u32 rnd, u16 *seq, unsigned long *seen)
+{
+	u32 size = portsel_range_size(r);
+	u32 pref = portsel_range_preferred(r);
+	u32 want, first, n, i, a = 0, b = 0;
+	const char *why = NULL;
+	struct portsel_order o;
+	bool want_pref;
+
+	if (linear)
+		portsel_order_linear(&o, r, start, ro);
+	else
+		portsel_order_parity(&o, r, start, ro, other_first);
+	portsel_order_step_width(&o, width, rnd);
+	if (linear || !other_first)
+		want = ro ? pref : size;
+	else
+		want = ro ? 0 : size;
+	/* the passes in order: first the preferred parity (or the other) */
+	first = linear ? want : (other_first ? portsel_range_other(r) : pref);
+	n = collect(&o, seq, size + 1);
+
+	if (n != want) {
+		why = "ports (got, want)";
+		a = n;
+		b = want;
+		goto out;
+	}
+	bitmap_zero(seen, 65536);
+	for (i = 0; i < n && !why; i++) {
+		/* the first pass is the preferred parity unless other_first */
+		want_pref = i < first;
+		if (other_first)
+			want_pref = !want_pref;
+		if (seq[i] < r->low || seq[i] > r->high ||
+		    __test_and_set_bit(seq[i], seen))
+			why = "out of range or twice (#, port)";
+		else if (!linear && !ro &&
+			 portsel_port_preferred(r, seq[i]) != want_pref)
+			why = "of the wrong parity (#, port)";
+		else if (ro && !portsel_port_preferred(r, seq[i]))
+			why = "of bind's parity (#, port)";
+		a = i;
+		b = seq[i];
+	}
+	/* the stride: what portsel_order_scan_step() gave each pass */
+	for (i = 0; i < o.npass && !why; i++) {
+		const struct portsel_pass *p = &o.pass[i];
+
+		if (p->count > 1 &&
+		    p->stride != portsel_order_scan_step(p->count, width, rnd)) {
+			why = "stride (pass, stride)";
+			a = i;
+			b = p->stride;
+		}
+	}
+out:
+	if (why)
+		KUNIT_FAIL(test,
+			   "%u-%u %s ro %d other_first %d start %u width %u rnd %u: %s %u %u",
+			   r->low, r->high, linear ? "linear" : "parity", ro,
+			   other_first, start, width, rnd, why, a, b);
+	return !why;
+}
+
+/* The shapes a step width applies to, with reserve_odd and without. */
+struct step_shape {
+	bool linear, ro, other_first;
+};
+
+static const struct step_shape step_shapes[] = {
+	{ false, false, false },	/* even-first, sequential-even */
+	{ false, true, false },		/* ... with reserve_odd */
+	{ false, false, true },		/* even-first, preferred known full */
+	{ false, true, true },		/* ... with reserve_odd: nothing */
+	{ true, false, false },		/* a socket range, no parity */
+	{ true, true, false },
+};
+
+/* Every width of the table, every first draw it allows, every shape. */
+static u32 check_step_range(struct kunit *test, const struct portsel_range *r,
+			    u16 *seq, unsigned long *seen)
+{
+	static const u32 walk_starts[] = { 0, 5, 0xffffffff };
+	u32 w, s, st, k, bound, walks = 0;
+	const struct step_shape *sh;
+
+	for (w = 0; w < ARRAY_SIZE(step_widths); w++) {
+		/* the largest pass's draws: 1..min(count, width) */
+		bound = min(portsel_range_size(r), step_widths[w]);
+		for (s = 1; s <= bound; s++) {
+			for (k = 0; k < ARRAY_SIZE(step_shapes) *
+					ARRAY_SIZE(walk_starts); k++) {
+				sh = &step_shapes[k % ARRAY_SIZE(step_shapes)];
+				st = walk_starts[k / ARRAY_SIZE(step_shapes)];
+				if (!check_step_walk(test, r, sh->linear, sh->ro,
+						     sh->other_first, st,
+						     step_widths[w],
+						     rnd_for(s, bound), seq,
+						     seen))
+					return 0;
+				walks++;
+			}
+		}
+	}
+	return walks;
+}
+
+/*
+ * For every range size 1..STEP_SIZES (from an even and an odd low end),
+ * every width of the table and every first draw the width allows: the
+ * coprime walk, in parity passes (even-first, sequential-even; with
+ * reserve_odd and with the other parity first) and in step 1 (a socket
+ * with its own range under socket_range_parity=0), visits each port of
+ * each parity exactly once.
+ */
+static void step_width_walks_visit_every_port_once(struct kunit *test)
+{
+	static const u16 lows[] = { 40000, 40001 };
+	unsigned long *seen;
+	u16 *seq = seq_buffer(test);
+	u32 size, l, n, walks = 0;
+
+	seen = kunit_kcalloc(test, BITS_TO_LONGS(65536), sizeof(long),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	for (l = 0; l < ARRAY_SIZE(lows); l++) {
+		for (size = 1; size <= STEP_SIZES; size++) {
+			struct portsel_range r = { lows[l], lows[l] + size - 1 };
+
+			n = check_step_range(test, &r, seq, seen);
+			if (!n)
+				return;
+			walks += n;
+		}
+	}
+	kunit_info(test, "%u walks", walks);
+}
+
+/*
+ * The point of the knob: walks no longer leave a reserved block at the
+ * same port whatever they started on. 40000-40099 with 40020-40059
+ * reserved (20 of the 50 even slots): with step 1, a walk from any of the
+ * block's slots leaves it at 40060. With a width of 50 slots, over every
+ * draw of 1..50 and every start in the block (1,000 walks): each of the
+ * 30 free even ports is where some walk leaves, 40060 no more than 10 %
+ * of the time (74 walks); a stride of 20..30 slots leaves after one step,
+ * so every start has its own exit.
+ */
+static void step_width_leaves_a_reserved_block_anywhere(struct kunit *test)
+{
+	struct portsel_range r = { .low = 40000, .high = 40099 };
+	u32 start, s, stride, after = 0, walks = 0;
+	DECLARE_BITMAP(exits, 100);
+	DECLARE_BITMAP(all, 100);
+	struct portsel_order o;
+	u16 port;
+
+	bitmap_zero(all, 100);
+	/* s = 0: the knob off */
+	for (s = 0; s <= 50; s++) {
+		bitmap_zero(exits, 100);
+		for (start = 20; start < 60; start += 2) {
+			portsel_order_parity(&o, &r, start, false, false);
+			portsel_order_step_width(&o, s ? 50 : 0,
+						 rnd_for(s ? s : 1, 50));
+			do {
+				KUNIT_ASSERT_TRUE(test,
+						  portsel_order_next(&o, &port));
+			} while (port >= 40020 && port <= 40059);
+			KUNIT_ASSERT_EQ(test, port % 2, 0);
+			__set_bit(port - 40000, exits);
+			if (s) {
+				__set_bit(port - 40000, all);
+				after += port == 40060;
+				walks++;
+			}
+		}
+		stride = portsel_order_scan_step(50, 50, rnd_for(s ? s : 1, 50));
+		if (!s) {
+			KUNIT_EXPECT_EQ(test, bitmap_weight(exits, 100), 1);
+			KUNIT_EXPECT_TRUE(test, test_bit(60, exits));
+		} else if (stride >= 20 && stride <= 30) {
+			KUNIT_EXPECT_EQ_MSG(test, bitmap_weight(exits, 100), 20,
+					    "draw %u stride %u", s, stride);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, walks, 1000);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(all, 100), 30);
+	KUNIT_EXPECT_LE(test, after, walks / 10);
+	kunit_info(test, "40060 after %u of %u walks", after, walks);
+}
+
 static struct kunit_case order_test_cases[] = {
 	KUNIT_CASE_PARAM(permuted_is_a_permutation, order_range_gen_params),
 	KUNIT_CASE(coprime_strides_spread),
@@ -473,6 +811,13 @@ static struct kunit_case order_test_cases[] = {
 	KUNIT_CASE_PARAM(starts_cover_the_whole_range, order_range_gen_params),
 	KUNIT_CASE(step_one_policies_ignore_skip_preferred),
 	KUNIT_CASE(order_ends_and_stays_ended),
+	KUNIT_CASE(scan_step_draws_over_the_whole_bound),
+	KUNIT_CASE_PARAM(scan_step_follows_the_kernels_rule, step_gen_params),
+	KUNIT_CASE(scan_step_off_and_single_slot),
+	KUNIT_CASE(scan_step_skips_even_steps_of_even_counts),
+	KUNIT_CASE(scan_step_falls_back_to_one),
+	KUNIT_CASE(step_width_walks_visit_every_port_once),
+	KUNIT_CASE(step_width_leaves_a_reserved_block_anywhere),
 	{}
 };
 

@@ -113,6 +113,9 @@ static int env_choose_with(struct select_env *env,
 			   struct portsel_result *res)
 {
 	env->req.rnd = prandom_u32_state(&env->rnd);
+	/* drawn only with the knob set, as the hook does */
+	env->req.step_rnd = env->req.step_width ?
+			    prandom_u32_state(&env->rnd) : 0;
 	env->req.port_offset = env_port_offset(env);
 	select_clock = env->req.now;
 	return portsel_choose(&env->req, &env->sh, ops, env->sim, res);
@@ -164,6 +167,7 @@ struct fill_case {
 	enum portsel_policy policy;
 	bool reserve_odd;
 	u16 low, high;
+	u32 step_width;		/* net.portsel.step_width, 0 = off */
 };
 
 /* Each policy, with and without reserve_odd, on 12, 11 and 1000 ports. */
@@ -204,13 +208,31 @@ static const struct fill_case fill_cases[] = {
 	{ PORTSEL_RANDOM_INC, true, 40000, 40011 },
 	{ PORTSEL_RANDOM_INC, true, 40001, 40011 },
 	{ PORTSEL_RANDOM_INC, true, 40000, 40999 },
+	/* the policies that take step_width, with a small and a large one */
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40011, 3 },
+	{ PORTSEL_EVEN_FIRST, false, 40001, 40011, 3 },
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40999, 3 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40011, 3 },
+	{ PORTSEL_EVEN_FIRST, true, 40001, 40011, 3 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40999, 3 },
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40011, 1000 },
+	{ PORTSEL_EVEN_FIRST, false, 40001, 40011, 1000 },
+	{ PORTSEL_EVEN_FIRST, false, 40000, 40999, 1000 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40011, 1000 },
+	{ PORTSEL_EVEN_FIRST, true, 40001, 40011, 1000 },
+	{ PORTSEL_EVEN_FIRST, true, 40000, 40999, 1000 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40000, 40011, 3 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40001, 40011, 3 },
+	{ PORTSEL_SEQUENTIAL_EVEN, true, 40000, 40999, 1000 },
+	{ PORTSEL_SEQUENTIAL_EVEN, false, 40000, 40999, 1000 },
 };
 
 static void fill_case_desc(const struct fill_case *c, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s %u-%u reserve_odd %d",
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE,
+		 "%s %u-%u reserve_odd %d step_width %u",
 		 portsel_policy_name(c->policy), c->low, c->high,
-		 c->reserve_odd);
+		 c->reserve_odd, c->step_width);
 }
 
 KUNIT_ARRAY_PARAM(fill, fill_cases, fill_case_desc);
@@ -233,6 +255,7 @@ static void fill_hands_out_every_eligible_port(struct kunit *test)
 	u32 got = 0, tries;
 	int err;
 
+	env->req.step_width = c->step_width;
 	for (;;) {
 		tries = env->sim->tries;
 		err = env_choose(env, &res);
@@ -1344,6 +1367,129 @@ static void socket_range_without_parity(struct kunit *test)
 	}
 }
 
+/* --- net.portsel.step_width ------------------------------------------ */
+
+/*
+ * Only the policies whose row says so take the step width: the same
+ * connects among busy ports, once with the knob off and once with a
+ * width of 64, get other ports somewhere for those, the same for others.
+ */
+static void step_width_only_where_the_row_says(struct kunit *test)
+{
+	enum portsel_policy policy = *(const enum portsel_policy *)
+				     test->param_value;
+	struct select_env *off = env_new(test, policy, 40000, 40099, false);
+	struct select_env *on = env_new(test, policy, 40000, 40099, false);
+	struct portsel_result ro, rn;
+	u32 i, rnd, differ = 0;
+
+	set_ports(off->sim, 40000, 40099, 3);
+	set_ports(on->sim, 40000, 40099, 3);
+	on->req.step_width = 64;
+	for (i = 0; i < 40; i++) {
+		rnd = prandom_u32_state(&off->rnd);
+		off->req.rnd = rnd;
+		on->req.rnd = rnd;
+		on->req.step_rnd = prandom_u32_state(&on->rnd);
+		off->req.port_offset = env_port_offset(off);
+		on->req.port_offset = env_port_offset(on);
+		KUNIT_ASSERT_EQ(test, portsel_choose(&off->req, &off->sh,
+						     &portsel_sim_ops, off->sim,
+						     &ro), 0);
+		KUNIT_ASSERT_EQ(test, portsel_choose(&on->req, &on->sh,
+						     &portsel_sim_ops, on->sim,
+						     &rn), 0);
+		differ += ro.port != rn.port;
+	}
+	if (portsel_policies[policy].step_width)
+		KUNIT_EXPECT_GT(test, differ, 0);
+	else
+		KUNIT_EXPECT_EQ(test, differ, 0);
+}
+
+/*
+ * The exhaustion memory keeps its promise with the knob set: a scan that
+ * found every even port busy marks the key (51 probes, each even port
+ * once and one odd one), and the next connect within the hold starts on
+ * the odd ports.
+ */
+static void step_width_keeps_the_exhaustion_memory(struct kunit *test)
+{
+	struct select_env *env = env_evens_full(test, false, HOLD);
+	struct portsel_result res;
+
+	env->req.step_width = 64;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 51);
+	KUNIT_EXPECT_EQ(test, env->sim->tries, 51);
+	KUNIT_EXPECT_TRUE(test, env_full(env, T0));
+	__clear_bit(res.port, env->sim->used);
+
+	env->req.now = T0 + HOLD / 2;
+	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+	KUNIT_EXPECT_TRUE(test, res.skipped_scan);
+	KUNIT_EXPECT_EQ(test, res.port % 2, 1);
+	KUNIT_EXPECT_EQ(test, res.probes, 1);
+}
+
+/* Connect/close rounds to one destination: how often each port came. */
+static void env_count_churn(struct select_env *env, u32 *count, u32 n,
+			    struct kunit *test)
+{
+	struct portsel_result res;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
+		count[res.port - env->req.range.low]++;
+		__clear_bit(res.port, env->sim->used);
+	}
+}
+
+/*
+ * The issue upstream's knob fixes, in even-first: 40000-40099 with
+ * 40020-40059 reserved, 500 connect/close rounds to one destination.
+ * With step 1 every start inside the block ends at 40060, the port
+ * after it: 21 of the 50 even slots lead there (42 %, against the
+ * 3.3 % of each of the 30 free even ports). With step_width 160 (4 x
+ * the 40-port block, upstream's advice) it is one port among the others.
+ */
+static void step_width_spreads_the_port_after_a_reserved_block(struct kunit *test)
+{
+	u32 width, after[2], max_other[2], i, k;
+	u32 *count;
+
+	count = kunit_kcalloc(test, 100, sizeof(*count), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, count);
+	for (k = 0; k < 2; k++) {
+		struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST,
+						 40000, 40099, false);
+
+		width = k ? 160 : 0;
+		bitmap_set(env->sim->reserved, 40020, 40);
+		env->req.step_width = width;
+		memset(count, 0, 100 * sizeof(*count));
+		env_count_churn(env, count, 500, test);
+		after[k] = count[60];
+		max_other[k] = 0;
+		for (i = 0; i < 100; i++) {
+			if (i & 1 || (i >= 20 && i < 60))
+				KUNIT_EXPECT_EQ_MSG(test, count[i], 0,
+						    "port %u", 40000 + i);
+			else if (i != 60)
+				max_other[k] = max(max_other[k], count[i]);
+		}
+		kunit_info(test, "step_width %u: 40060 %u of 500, the most of another port %u",
+			   width, after[k], max_other[k]);
+	}
+	/* off: 40060 is favoured, on: it is not */
+	KUNIT_EXPECT_GE(test, after[0], 150);
+	KUNIT_EXPECT_GT(test, after[0], 4 * max_other[0]);
+	KUNIT_EXPECT_LE(test, after[1], 50);
+	KUNIT_EXPECT_LE(test, after[1], 2 * max_other[1]);
+}
+
 /* "kernel" is not portsel's to choose: refused, nothing tried. */
 static void kernel_policy_is_refused(struct kunit *test)
 {
@@ -1403,6 +1549,9 @@ static struct kunit_case select_test_cases[] = {
 	KUNIT_CASE(random_inc_steps_forward),
 	KUNIT_CASE(socket_range_without_parity),
 	KUNIT_CASE(kernel_policy_is_refused),
+	KUNIT_CASE_PARAM(step_width_only_where_the_row_says, policy_gen_params),
+	KUNIT_CASE(step_width_keeps_the_exhaustion_memory),
+	KUNIT_CASE(step_width_spreads_the_port_after_a_reserved_block),
 	{}
 };
 

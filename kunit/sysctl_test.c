@@ -184,6 +184,34 @@ static void parse_uint_takes_one_decimal_in_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, val, c->ret ? 0xdeadbeef : c->val);
 }
 
+/* step_width: any u32, as Linux's ip_local_port_step_width; strictly. */
+static const struct uint_case step_width_cases[] = {
+	{ "0", 0, PORTSEL_STEP_WIDTH_MAX, 0, 0 },
+	{ "1", 0, PORTSEL_STEP_WIDTH_MAX, 0, 1 },
+	{ "4000\n", 0, PORTSEL_STEP_WIDTH_MAX, 0, 4000 },
+	{ "28232", 0, PORTSEL_STEP_WIDTH_MAX, 0, 28232 },
+	{ "4294967295", 0, PORTSEL_STEP_WIDTH_MAX, 0, UINT_MAX },
+	{ "4294967296", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "-1", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "+4", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ " 4", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "4 ", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "4\n\n", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "0x40", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "4k", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "\n", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+	{ "4 8", 0, PORTSEL_STEP_WIDTH_MAX, -EINVAL, 0 },
+};
+
+KUNIT_ARRAY_PARAM(step_width, step_width_cases, uint_case_desc);
+
+/* netns.c bounds net.portsel.step_width by PORTSEL_STEP_WIDTH_MAX. */
+static void step_width_parse_is_strict(struct kunit *test)
+{
+	parse_uint_takes_one_decimal_in_bounds(test);
+}
+
 static struct kunit_case sysctl_test_cases[] = {
 	KUNIT_CASE_PARAM(policy_parse_accepts_only_exact_names,
 			 name_gen_params),
@@ -192,6 +220,7 @@ static struct kunit_case sysctl_test_cases[] = {
 	KUNIT_CASE(policy_parse_rejects_overlong_writes),
 	KUNIT_CASE_PARAM(parse_uint_takes_one_decimal_in_bounds,
 			 uint_gen_params),
+	KUNIT_CASE_PARAM(step_width_parse_is_strict, step_width_gen_params),
 	{}
 };
 

@@ -367,6 +367,10 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	}
 	req.epoch = req.now / PORTSEL_RESALT_PERIOD;
 	req.rnd = portsel_draw(req.policy);
+	/* a second draw only where the knob is set and the policy takes it */
+	req.step_width = portsel_policies[req.policy].step_width ?
+			 READ_ONCE(pn->step_width) : 0;
+	req.step_rnd = req.step_width ? get_random_u32() : 0;
 	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);

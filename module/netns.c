@@ -30,6 +30,7 @@ unsigned int portsel_net_id __read_mostly;
 static unsigned int portsel_uint_zero;
 static unsigned int portsel_uint_one = 1;
 static unsigned int portsel_hold_max = PORTSEL_EXHAUST_HOLD_MAX;
+static unsigned int portsel_step_width_max = PORTSEL_STEP_WIDTH_MAX;
 
 /*
  * Port releases are told (hook.c) only while some netns runs a policy
@@ -171,6 +172,7 @@ enum {
 	PORTSEL_SYSCTL_RESERVE_ODD,
 	PORTSEL_SYSCTL_EXHAUST_HOLD,
 	PORTSEL_SYSCTL_SOCKET_RANGE_PARITY,
+	PORTSEL_SYSCTL_STEP_WIDTH,
 };
 
 static struct ctl_table portsel_sysctl_template[] = {
@@ -212,6 +214,14 @@ static struct ctl_table portsel_sysctl_template[] = {
 		.extra1		= &portsel_uint_zero,
 		.extra2		= &portsel_uint_one,
 	},
+	[PORTSEL_SYSCTL_STEP_WIDTH] = {
+		.procname	= "step_width",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= portsel_sysctl_uint,
+		.extra1		= &portsel_uint_zero,
+		.extra2		= &portsel_step_width_max,
+	},
 	{ }
 };
 
@@ -229,6 +239,7 @@ static int portsel_sysctl_register(struct net *net, struct portsel_net *pn)
 	table[PORTSEL_SYSCTL_EXHAUST_HOLD].data = &pn->exhaust_hold_ms;
 	table[PORTSEL_SYSCTL_SOCKET_RANGE_PARITY].data =
 		&pn->socket_range_parity;
+	table[PORTSEL_SYSCTL_STEP_WIDTH].data = &pn->step_width;
 
 	/* the count without the empty entry that ends the table */
 	pn->sysctl = register_net_sysctl_sz(net, "net/portsel", table,
@@ -289,6 +300,7 @@ static int __net_init portsel_net_init(struct net *net)
 	pn->reserve_odd = 0;
 	pn->exhaust_hold_ms = 1000;
 	pn->socket_range_parity = PORTSEL_SOCKET_RANGE_PARITY_DEFAULT;
+	pn->step_width = 0;
 	pn->hint = 0;
 	pn->next = 0;
 	pn->watch = jiffies;

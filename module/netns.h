@@ -31,6 +31,7 @@ struct portsel_net {
 	unsigned int reserve_odd;	/* 0 or 1 */
 	unsigned int exhaust_hold_ms;	/* 0 disables the exhaustion memory */
 	unsigned int socket_range_parity; /* 0: as Linux 6.8, see README */
+	unsigned int step_width;	/* Linux 7.1's, 0 = off: order.c */
 	/* releases watched until (jiffies); written at most twice an epoch */
 	unsigned long watch;
 	/* (u16)jiffies when a port bind() held came back (memory.h) */

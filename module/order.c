@@ -9,6 +9,7 @@
  */
 
 #include <linux/gcd.h>
+#include <linux/minmax.h>
 
 #include "order.h"
 
@@ -125,6 +126,68 @@ u32 portsel_order_coprime(u32 count, u32 rnd)
 	while (gcd(s, count) != 1)
 		s = s + 1 < count ? s + 1 : 1;
 	return s;
+}
+
+/**
+ * portsel_order_scan_step - Linux 7.1's random scan step for one pass
+ * @count: the number of slots of the pass (the kernel's remaining / step)
+ * @width: net.portsel.step_width, the largest step drawn; 0 = off
+ * @rnd: random bits
+ *
+ * The rule of the kernel's ip_local_port_step_width (7da62262ec96): a
+ * step drawn in 1..min(@count, @width), moved up while it shares a factor
+ * with @count (portsel_order_step_next()), and 1 should it pass that
+ * bound. A stride coprime to @count visits every slot of the pass once,
+ * so the pass stays a permutation; what changes is which slot follows a
+ * busy or reserved one: with steps of 1, every start inside a reserved
+ * block leads to the same port after it.
+ *
+ * Return: the stride in slots (the pass's step of 2 ports for a parity
+ * makes it the kernel's scan_step * step); 1 when @width is 0 or the
+ * pass has fewer than 2 slots.
+ */
+u32 portsel_order_scan_step(u32 count, u32 width, u32 rnd)
+{
+	u32 bound, s;
+
+	if (!width || count < 2)
+		return 1;
+	bound = min(count, width);
+	/* 1..bound from 32 random bits, as get_random_u32_inclusive() */
+	s = 1 + (u32)(((u64)rnd * bound) >> 32);
+	while (gcd(s, count) != 1) {
+		s = portsel_order_step_next(s, count);
+		if (s > bound)
+			return 1;
+	}
+	return s;
+}
+
+/**
+ * portsel_order_step_width - give each pass of @o Linux's random scan step
+ * @o: an order from portsel_order_linear() or portsel_order_parity()
+ * @width: net.portsel.step_width; 0 leaves @o as it is
+ * @rnd: random bits, one draw for every pass
+ *
+ * Each pass keeps its start and gets the stride portsel_order_scan_step()
+ * draws for its own count. The kernel's two parity passes have the same
+ * count; here they differ by one in a range with an odd number of ports
+ * (whose top port portsel offers and the kernel does not), and each pass
+ * gets a stride coprime to its own count, from the same draw.
+ */
+void portsel_order_step_width(struct portsel_order *o, u32 width, u32 rnd)
+{
+	unsigned int i;
+
+	if (!width)
+		return;
+	for (i = 0; i < o->npass; i++) {
+		struct portsel_pass *p = &o->pass[i];
+
+		if (p->count)
+			p->stride = portsel_order_scan_step(p->count, width,
+							    rnd) % p->count;
+	}
 }
 
 /**

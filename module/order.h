@@ -41,7 +41,23 @@ void portsel_order_permuted(struct portsel_order *o,
 			    const struct portsel_range *r, u32 start,
 			    u32 stride, bool reserve_odd);
 u32 portsel_order_coprime(u32 count, u32 rnd);
+u32 portsel_order_scan_step(u32 count, u32 width, u32 rnd);
+void portsel_order_step_width(struct portsel_order *o, u32 width, u32 rnd);
 bool portsel_order_next(struct portsel_order *o, u16 *port);
+
+/*
+ * The next stride portsel_order_scan_step() considers after @s: s + 1,
+ * or s + 2 when that would be even with @count even (never coprime). The
+ * skip spares a gcd() and changes no result; it is Linux's rule, kept so
+ * that the two stay easy to compare.
+ */
+static inline u32 portsel_order_step_next(u32 s, u32 count)
+{
+	s++;
+	if (!(s & 1) && !(count & 1))
+		s++;
+	return s;
+}
 
 /* The pass the port produced last belongs to: 0 or 1. */
 static inline unsigned int portsel_order_pass(const struct portsel_order *o)

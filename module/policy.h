@@ -2,6 +2,7 @@
 #ifndef _PORTSEL_POLICY_H
 #define _PORTSEL_POLICY_H
 
+#include <linux/limits.h>
 #include <linux/types.h>
 
 struct portsel_probe_ops;
@@ -24,6 +25,12 @@ enum portsel_policy {
 	PORTSEL_POLICY_NR,
 };
 
+/*
+ * net.portsel.step_width takes any u32, as Linux 7.1's
+ * ip_local_port_step_width does: widths past a range's size act as its size.
+ */
+#define PORTSEL_STEP_WIDTH_MAX	UINT_MAX
+
 /* Longest policy name, without the NUL. */
 #define PORTSEL_POLICY_NAME_MAX	15
 
@@ -40,11 +47,15 @@ typedef int (*portsel_choose_t)(const struct portsel_request *req,
  * @rnd_bits is how many low bits of the request's random word the
  * function reads (0, 8 or 32): the hook draws no more than that, since a
  * draw is a good part of what a connect costs.
+ * @step_width: the function scans as the kernel does and honours
+ * net.portsel.step_width; the hook draws the step's random word for it
+ * alone, and only while the knob is set.
  */
 struct portsel_policy_ops {
 	const char *name;
 	portsel_choose_t choose;
 	u8 rnd_bits;
+	bool step_width;
 };
 
 extern const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR];

@@ -302,6 +302,9 @@ static bool portsel_ef_freed_since(const struct portsel_request *req,
  * at once and leaves the port as a hint, tried first by the next connect.
  * What no release tells (a TIME_WAIT the kernel may now recycle, an edit
  * of ip_local_reserved_ports) is seen when the mark expires.
+ * With step_width set, each pass walks in Linux 7.1's random coprime step
+ * (portsel_order_scan_step()): still every port of a parity once, so the
+ * memory judges and marks the same set of ports, only in another order.
  */
 static int portsel_even_first(const struct portsel_request *req,
 			      struct portsel_shared *sh,
@@ -325,6 +328,7 @@ static int portsel_even_first(const struct portsel_request *req,
 		/* Linux 6.8 for a socket with its own range: step 1, no parity */
 		portsel_order_linear(&o, &req->range,
 				     READ_ONCE(t->count[idx]) + ef.tag, false);
+		portsel_order_step_width(&o, req->step_width, req->step_rnd);
 		err = portsel_probe(&o, ops, ctx, res);
 		if (!err)
 			portsel_perturb_advance(t, idx, res->probes - 1,
@@ -362,6 +366,7 @@ static int portsel_even_first(const struct portsel_request *req,
 	err = -EADDRNOTAVAIL;
 	portsel_order_parity(&o, &req->range, READ_ONCE(t->count[idx]) + ef.tag,
 			     req->reserve_odd, full);
+	portsel_order_step_width(&o, req->step_width, req->step_rnd);
 	while (portsel_order_next(&o, &port)) {
 		if (!judged && portsel_order_pass(&o) > 0) {
 			judged = true;
@@ -441,6 +446,8 @@ static int portsel_sequential(const struct portsel_request *req,
  * parities scanned one after the other in steps of 2, the counter moving
  * by two ports per probe: one destination gets every other port, 32770,
  * 32772, ..., the even ports that made people ask. Unsalted, as then.
+ * It shares the kernel's scan shape, so step_width applies to it as to
+ * even-first; the counter still moves two ports per probe.
  */
 static int portsel_sequential_even(const struct portsel_request *req,
 				   struct portsel_shared *sh,
@@ -456,6 +463,7 @@ static int portsel_sequential_even(const struct portsel_request *req,
 	else
 		portsel_order_parity(&o, &req->range, start, req->reserve_odd,
 				     false);
+	portsel_order_step_width(&o, req->step_width, req->step_rnd);
 	err = portsel_probe(&o, ops, ctx, res);
 	/* one port per probe in step 1, two in a parity's steps */
 	if (!err)
@@ -524,20 +532,21 @@ static int portsel_random_inc(const struct portsel_request *req,
  * order of enum portsel_policy.
  */
 const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
-	[PORTSEL_KERNEL]		= { "kernel", NULL, 0 },
+	[PORTSEL_KERNEL]		= { "kernel", NULL, 0, false },
 	/* the increment's random 0..7 */
 	[PORTSEL_EVEN_FIRST]		= { "even-first", portsel_even_first,
-					    8 },
+					    8, true },
 	[PORTSEL_SEQUENTIAL]		= { "sequential", portsel_sequential,
-					    0 },
+					    0, false },
+	/* the kernel's scan shape: its step width applies */
 	[PORTSEL_SEQUENTIAL_EVEN]	= { "sequential-even",
-					    portsel_sequential_even, 0 },
+					    portsel_sequential_even, 0, true },
 	/* a start anywhere in up to 65,536 ports, without a visible bias */
-	[PORTSEL_RANDOM]		= { "random", portsel_random, 32 },
+	[PORTSEL_RANDOM]		= { "random", portsel_random, 32, false },
 	[PORTSEL_RANDOM_PICK]		= { "random-pick", portsel_random_pick,
-					    32 },
+					    32, false },
 	[PORTSEL_RANDOM_INC]		= { "random-inc", portsel_random_inc,
-					    32 },
+					    32, false },
 };
 
 /**

@@ -48,6 +48,9 @@ struct portsel_request {
 	const siphash_key_t *key;
 	u32 epoch;		/* even-first's re-salt period number */
 	u32 rnd;		/* random: the policy's rnd_bits low bits */
+	/* net.portsel.step_width, 0 = off, and the step's random word */
+	u32 step_width;
+	u32 step_rnd;
 	unsigned long now;	/* jiffies */
 	unsigned long hold;	/* exhaustion hold in jiffies, 0 = off */
 };

@@ -22,7 +22,8 @@ usage() {
 	cat <<USAGE
 Usage: scripts/bench.sh [--target NAME] [--runs N] [--long-runs N] [--quick]
                         [--out DIR] [--only PARTS] [--tcg] [--sockmany-ops N]
-                        [--timeout SECS] [--keep] [--from FILE] [--help]
+                        [--step-width N] [--timeout SECS] [--keep]
+                        [--from FILE] [--help]
 
 Builds portsel.ko twice from the current sources (as it is, and with a
 parameter bench_via_ftrace that sends its calls of the original through
@@ -95,6 +96,8 @@ that plus 5 minutes, as a busy host slows the run. With --tcg the full run takes
                  command lines)
   --sockmany-ops N  stress-ng's --sockmany-ops (default 20000; above
                  14,116 the stock order's cliff shows)
+  --step-width N net.portsel.step_width for every measurement (default 0,
+                 off); the tables do not say it: name --out after it
   --out DIR      where bench.csv, bench.txt, bench.png and bench-raw.txt
                  (the guest's records) go (default results/, with
                  --target results/NAME/); bench.txt and bench.png name
@@ -123,6 +126,7 @@ timeout=
 keep=0
 icount=1
 sockmany_ops=20000
+step_width=0
 from=
 need_arg() {
 	[ "$2" -ge 2 ] || {
@@ -145,6 +149,7 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1; shift ;;
 	--tcg) icount=0; shift ;;
 	--sockmany-ops) need_arg "$1" $#; sockmany_ops=$2; shift 2 ;;
+	--step-width) need_arg "$1" $#; step_width=$2; shift 2 ;;
 	--timeout) need_arg "$1" $#; timeout=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--from) need_arg "$1" $#; from=$2; shift 2 ;;
@@ -157,6 +162,15 @@ for n in "${runs:-1}" "$long_runs" "$sockmany_ops"; do
 		exit 2 ;;
 	esac
 done
+case $step_width in
+''|*[!0-9]*|???????????*)
+	echo "bench.sh: --step-width wants 0..4294967295, as net.portsel.step_width" >&2
+	exit 2 ;;
+esac
+if [ "$step_width" -gt 4294967295 ]; then
+	echo "bench.sh: --step-width wants 0..4294967295, as net.portsel.step_width" >&2
+	exit 2
+fi
 churn_n=20000
 if [ "$quick" -eq 1 ]; then
 	runs=${runs:-1}

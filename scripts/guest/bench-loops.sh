@@ -109,6 +109,8 @@ p2c_one() {
 }
 
 p2c() {
+	# alone (--only churn) nothing has loaded it since the warm-up
+	portsel_loaded || use_module "$PORTSEL_KO"
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
 		for k in 2000 16 1; do

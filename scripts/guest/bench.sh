@@ -14,6 +14,8 @@
 #   parts=LIST    comma-separated, of p1 fill4k churn probe fullscan
 #                 filldef sockmany (default all)
 #   target=NAME   the row of scripts/targets whose kernel this is (recorded)
+#   step_width=N  net.portsel.step_width for every measurement (default 0,
+#                 off; said on the console, not in the records)
 #   variant=FILE  portsel.ko under /guest/ built with the bench_via_ftrace
 #                 switch (scripts/lib/bench-vm.sh); the probe workloads run
 #                 under it, both ways alternating, else one way under
@@ -52,6 +54,7 @@ SOCKMANY_OPS=20000
 PARTS=p1,fill4k,churn,probe,fullscan,filldef,sockmany
 VARIANT=
 TARGET=
+STEP_WIDTH=0
 for a in "$@"; do
 	case $a in
 	runs=*) RUNS=${a#*=} ;;
@@ -62,6 +65,7 @@ for a in "$@"; do
 	parts=*) PARTS=${a#*=} ;;
 	variant=*) VARIANT=/guest/${a#*=} ;;
 	target=*) TARGET=${a#*=} ;;
+	step_width=*) STEP_WIDTH=${a#*=} ;;
 	*) vm_say "bench: unknown argument '$a'"; exit 2 ;;
 	esac
 done
@@ -117,7 +121,7 @@ use_module() {
 # set_policy POLICY HOLD: with the module loaded.
 set_policy() {
 	if ! pset policy "$1" || ! pset exhaust_hold_ms "$2" ||
-	   ! pset reserve_odd 0; then
+	   ! pset reserve_odd 0 || ! pset step_width "$STEP_WIDTH"; then
 		vm_say "bench: cannot set policy $1 hold $2"
 		exit 1
 	fi
@@ -190,7 +194,8 @@ result "kernel release=$(uname -r) target=$TARGET"
 # not t0: the parts use that name (sh has no locals)
 bench_t0=$(uptime_ms)
 vm_say "bench: $(nproc) cpus, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB," \
-	"runs=$RUNS long_runs=$LONG_RUNS churn_n=$CHURN_N parts=$PARTS"
+	"runs=$RUNS long_runs=$LONG_RUNS churn_n=$CHURN_N parts=$PARTS" \
+	"step_width=$STEP_WIDTH"
 vm_say "warm-up"
 warm_up "$PORTSEL_KO"
 # the module's policies in its own order: the order of the report's rows

@@ -7,7 +7,8 @@
 
 # shellcheck shell=bash
 # The driver's settings are read here: parts, runs, long_runs, churn_n,
-# sockmany_ops, icount, budget, timeout, work, load_before, target.
+# sockmany_ops, icount, budget, timeout, work, load_before, target,
+# step_width.
 # shellcheck disable=SC2154
 
 # Budget in host seconds per part, "TCG ICOUNT": plain TCG as measured on
@@ -123,6 +124,7 @@ bench_measure() {
 		--arg "runs=$runs" --arg "long_runs=$long_runs" \
 		--arg "churn_n=$churn_n" --arg "parts=$parts" \
 		--arg "sockmany_ops=$sockmany_ops" --arg "target=$target" \
+		--arg "step_width=$step_width" \
 		${variant[@]+"${variant[@]}"} \
 		--file "$PORTSEL_GUEST/bench-loops.sh" \
 		--file "$PORTSEL_GUEST/bench-scans.sh" \
