@@ -26,7 +26,7 @@ whose programs the host cannot run, debootstrap --foreign unpacks the
 suite here, the kernel's packages are fetched with their dependencies,
 and debootstrap's second stage and an offline apt install of the kernel
 run in an arm64 VM (the test VM's busybox initramfs on the row's kernel;
-about N min, once). A copy of it boots
+slow under emulation, once per key). A copy of it boots
 (qemu -accel tcg, the guest's own vmlinuz/initrd from its /boot,
 root=/dev/vda; qemu-system-aarch64 -machine virt -cpu max for arm64,
 console ttyAMA0, the result channels on virtio consoles) three times; a
