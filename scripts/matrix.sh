@@ -28,8 +28,9 @@ USAGE
 }
 
 # The targets whose Debian the system test debootstraps and boots, and
-# those it also boots under UEFI Secure Boot (--secure-boot).
-SYSTEMTEST_TARGETS="bookworm-amd64 trixie-amd64"
+# those it also boots under UEFI Secure Boot (--secure-boot). trixie-arm64:
+# the architecture-independent .deb built by DKMS in an emulated arm64.
+SYSTEMTEST_TARGETS="bookworm-amd64 trixie-amd64 trixie-arm64"
 SECUREBOOT_TARGETS="bookworm-amd64 trixie-amd64"
 
 targets=()

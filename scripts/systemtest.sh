@@ -21,9 +21,16 @@ linux-headers-<flavour> points at today), dkms, gcc, make, libc6-dev,
 iproute2, kmod, procps, openssl and mokutil (what portsel-dkms depends
 on and recommends: the guest has no package lists to fetch them), as a
 raw ext4 image under \$PORTSEL_CACHE/systemtest/<target>/ (keyed by the
-package list's version and the packages' versions). A copy of it boots
+package list's version and the packages' versions). For an arm64 row,
+whose programs the host cannot run, debootstrap --foreign unpacks the
+suite here, the kernel's packages are fetched with their dependencies,
+and debootstrap's second stage and an offline apt install of the kernel
+run in an arm64 VM (the test VM's busybox initramfs on the row's kernel;
+slow under emulation, once per key). A copy of it boots
 (qemu -accel tcg, the guest's own vmlinuz/initrd from its /boot,
-root=/dev/vda) three times; a oneshot unit
+root=/dev/vda; qemu-system-aarch64 -machine virt -cpu max for arm64,
+console ttyAMA0, the result channels on virtio consoles) three times; a
+oneshot unit
 runs /usr/local/sbin/portsel-systemtest, which runs the next stage of
 scripts/guest/systemtest.sh from a second disk (the stage is kept in a
 state file on the root fs) and powers off:
@@ -63,9 +70,11 @@ Every check prints "systest: NAME ok|FAILED"; the last line is
 
   --target NAME   a row of scripts/targets (default bookworm-amd64):
                   $(portsel_targets | paste -sd' ' | fold -s -w 50 | sed '2,$s/^/                  /')
-                  Run here: bookworm-amd64 (Debian 12, dkms 3.0, gcc-12)
-                  and trixie-amd64 (Debian 13, dkms 3.2, gcc-14)
+                  Run here: bookworm-amd64 (Debian 12, dkms 3.0, gcc-12),
+                  trixie-amd64 (Debian 13, dkms 3.2, gcc-14) and
+                  trixie-arm64 (Debian 13 arm64, emulated)
   --secure-boot   the UEFI Secure Boot run above instead of the plain one
+                  (amd64 targets)
   --keep          keep the run directory (console logs, results) and say
                   where it is
   --rebuild       build the root filesystem again even if it is cached
@@ -128,7 +137,7 @@ finish() {
 	exit
 }
 
-for cmd in debootstrap mkfs.ext4 qemu-system-x86_64 gcc dpkg-deb; do
+for cmd in debootstrap mkfs.ext4 gcc dpkg-deb; do
 	if ! command -v "$cmd" >/dev/null; then
 		echo "systemtest: $cmd missing; run scripts/deps.sh" >&2
 		exit 1
@@ -151,6 +160,25 @@ fi
 # installs its headers with apt, any other is looked up with a private apt
 # state, T_APT, and fetched into the cache).
 portsel_target "$target"
+# the VM of the row's architecture (scripts/lib/vm.sh)
+PORTSEL_VM_ARCH=$T_ARCH
+qemu="qemu-system-x86_64"
+if [ "$T_ARCH" = arm64 ]; then
+	qemu="qemu-system-aarch64"
+	# Pointer authentication stays on, with qemu's cheap IMPDEF
+	# algorithm instead of QARMA5: Debian 13's arm64 userland signs
+	# return addresses in every function, and dpkg and gcc under TCG
+	# spent most of their time emulating QARMA.
+	PORTSEL_VM_CPU=max,pauth-impdef=on
+fi
+if ! command -v "$qemu" >/dev/null; then
+	echo "systemtest: $qemu missing; run scripts/deps.sh" >&2
+	exit 1
+fi
+if [ "$secure_boot" -eq 1 ] && [ "$T_ARCH" != amd64 ]; then
+	echo "systemtest: --secure-boot boots amd64 targets only (OVMF, shimx64)" >&2
+	exit 2
+fi
 step "target $T_NAME: looking up its kernel"
 T_APT=()
 if ! portsel_target_fetch; then

@@ -225,7 +225,7 @@ install_deb() {
 
 	out=$(dkms status -m portsel 2>/dev/null || true)
 	info dkms-status "$out"
-	if grep -q "^portsel/$VERSION, $ABI, x86_64: installed" <<<"$out"; then
+	if grep -q "^portsel/$VERSION, $ABI, $(uname -m): installed" <<<"$out"; then
 		ok dkms-status
 	else
 		bad dkms-status "'$out'"

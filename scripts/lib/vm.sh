@@ -19,7 +19,8 @@
 # Settings (environment): PORTSEL_VM_ARCH (the kernel's Debian
 # architecture: amd64, the default, or arm64, booted on qemu's "virt"
 # machine with its result channels on virtio consoles),
-# PORTSEL_VM_ACCEL (tcg; kvm to opt in),
+# PORTSEL_VM_ACCEL (tcg; kvm to opt in), PORTSEL_VM_CPU (qemu's -cpu,
+# default max),
 # PORTSEL_VM_MEM (MiB), PORTSEL_VM_CPUS, PORTSEL_VM_TIMEOUT (seconds),
 # PORTSEL_VM_KMODS (extra kernel modules by name, e.g. "veth"),
 # PORTSEL_VM_BINS (host binaries to run in the guest, by path: each is
@@ -36,6 +37,7 @@
 
 PORTSEL_VM_ARCH=${PORTSEL_VM_ARCH:-amd64}
 PORTSEL_VM_ACCEL=${PORTSEL_VM_ACCEL:-tcg}
+PORTSEL_VM_CPU=${PORTSEL_VM_CPU:-max}
 PORTSEL_VM_MEM=${PORTSEL_VM_MEM:-2048}
 PORTSEL_VM_CPUS=${PORTSEL_VM_CPUS:-2}
 PORTSEL_VM_TIMEOUT=${PORTSEL_VM_TIMEOUT:-600}
@@ -143,7 +145,7 @@ portsel_vm_boot() {
 	fi
 	# shellcheck disable=SC2086 # PORTSEL_VM_QEMU_ARGS: one word per argument
 	timeout -k 10 "$timeout" "$@" \
-		-accel "$PORTSEL_VM_ACCEL" -cpu max $PORTSEL_VM_QEMU_ARGS \
+		-accel "$PORTSEL_VM_ACCEL" -cpu "$PORTSEL_VM_CPU" $PORTSEL_VM_QEMU_ARGS \
 		-smp "$PORTSEL_VM_CPUS" -m "$PORTSEL_VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		${direct[@]+"${direct[@]}"} \
