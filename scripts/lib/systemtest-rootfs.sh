@@ -233,7 +233,7 @@ base_build_foreign() {
 	step "second stage in a $T_ARCH VM (kernel $abi; modules ${ROOTFS_KMODS[*]})"
 	printf '%s\n' "${ROOTFS_KMODS[@]}" >"$vm/args"
 	tool=$(portsel_vm_tool "$vm") || return 1
-	PORTSEL_MODULE= PORTSEL_VM_MODDIR=$T_MODDIR \
+	PORTSEL_MODULE='' PORTSEL_VM_MODDIR=$T_MODDIR \
 		PORTSEL_VM_KMODS="${ROOTFS_KMODS[*]}" portsel_vm_initramfs \
 		"$vm/initramfs.cpio.gz" "$abi" "$tool" \
 		"$PORTSEL_GUEST/systemtest-bootstrap.sh" "$vm/args" "$vm/env" ||
