@@ -25,8 +25,11 @@ static void portsel_selftest_race_loop(struct work_struct *work)
 {
 	int i;
 
-	for (i = 0; i < PORTSEL_SELFTEST_RACE_LOOPS; i++)
+	/* the barrier keeps every load and store in the loop, racing */
+	for (i = 0; i < PORTSEL_SELFTEST_RACE_LOOPS; i++) {
 		portsel_selftest_racy++;
+		barrier();
+	}
 }
 
 /* The same loop here and in a work item on another CPU, at once. */

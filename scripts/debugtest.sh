@@ -218,7 +218,7 @@ fi
 case $variant in
 kasan) caught='KASAN: slab-out-of-bounds in portsel_selftest_debug'
 	what='out-of-bounds read' ;;
-kcsan) caught='KCSAN: data-race in portsel_selftest_race'
+kcsan) caught='KCSAN: data-race in portsel_selftest_'
 	what='data race' ;;
 esac
 log=$(mktemp "${TMPDIR:-/tmp}/portsel-debugtest.XXXXXX")
