@@ -1229,8 +1229,11 @@ static void bind_held_release_ends_every_mark(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.port, 40042);
 }
 
-/* n connects, each port given back before the next: the ports in order. */
-static void env_churn(struct select_env *env, u16 *ports, u32 n,
+/*
+ * n connects, each port given back before the next: the ports in order
+ * into @ports, or how often each port of the range came into @count.
+ */
+static void env_churn(struct select_env *env, u16 *ports, u32 *count, u32 n,
 		      struct kunit *test)
 {
 	struct portsel_result res;
@@ -1238,7 +1241,10 @@ static void env_churn(struct select_env *env, u16 *ports, u32 n,
 
 	for (i = 0; i < n; i++) {
 		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
-		ports[i] = res.port;
+		if (ports)
+			ports[i] = res.port;
+		if (count)
+			count[res.port - env->req.range.low]++;
 		__clear_bit(res.port, env->sim->used);
 	}
 }
@@ -1254,7 +1260,7 @@ static void sequential_even_gives_every_other_port(struct kunit *test)
 	u16 ports[100];
 	u32 i;
 
-	env_churn(env, ports, 100, test);
+	env_churn(env, ports, NULL, 100, test);
 	for (i = 0; i < 100; i++) {
 		KUNIT_EXPECT_EQ(test, ports[i] % 2, 0);
 		if (i)
@@ -1287,7 +1293,7 @@ static void random_pick_spreads_its_tries(struct kunit *test)
 	u32 i, odd = 0, adjacent = 0;
 	u16 ports[200];
 
-	env_churn(env, ports, 200, test);
+	env_churn(env, ports, NULL, 200, test);
 	for (i = 0; i < 200; i++) {
 		odd += ports[i] & 1;
 		if (i && (ports[i] == ports[i - 1] + 1 ||
@@ -1322,7 +1328,7 @@ static void random_inc_steps_forward(struct kunit *test)
 	u32 i, d, big = 0;
 	u16 ports[300];
 
-	env_churn(env, ports, 300, test);
+	env_churn(env, ports, NULL, 300, test);
 	for (i = 1; i < 300; i++) {
 		d = (ports[i] - ports[i - 1] + 1000) % 1000;
 		KUNIT_EXPECT_GE_MSG(test, d, 1, "connect %u", i);
@@ -1433,20 +1439,6 @@ static void step_width_keeps_the_exhaustion_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.probes, 1);
 }
 
-/* Connect/close rounds to one destination: how often each port came. */
-static void env_count_churn(struct select_env *env, u32 *count, u32 n,
-			    struct kunit *test)
-{
-	struct portsel_result res;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
-		count[res.port - env->req.range.low]++;
-		__clear_bit(res.port, env->sim->used);
-	}
-}
-
 /*
  * The issue upstream's knob fixes, in even-first: 40000-40099 with
  * 40020-40059 reserved, 500 connect/close rounds to one destination.
@@ -1470,7 +1462,7 @@ static void step_width_spreads_the_port_after_a_reserved_block(struct kunit *tes
 		bitmap_set(env->sim->reserved, 40020, 40);
 		env->req.step_width = width;
 		memset(count, 0, 100 * sizeof(*count));
-		env_count_churn(env, count, 500, test);
+		env_churn(env, NULL, count, 500, test);
 		after[k] = count[60];
 		max_other[k] = 0;
 		for (i = 0; i < 100; i++) {
