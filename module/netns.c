@@ -71,16 +71,18 @@ static int portsel_releases_get(struct portsel_net *pn)
 }
 
 /*
- * A netns left such a policy. Its scans still running end first: one
- * that marked after the trace stopped would leave a mark that no release
- * can end. Then the last user stops the trace.
+ * A netns left such a policy; the last user stops the trace, once the
+ * scans still running have ended: one that marked after the trace
+ * stopped would leave a mark that no release can end. While others keep
+ * it, releases stay told and nothing needs waiting for.
  */
 static void portsel_releases_put(void)
 {
 	lockdep_assert_held(&portsel_release_mutex);
+	if (--portsel_release_users)
+		return;
 	portsel_hook_sync();
-	if (!--portsel_release_users)
-		portsel_release_hook_stop();
+	portsel_release_hook_stop();
 }
 
 /* Return: 0, or the error that left the policy as it was. May sleep. */
