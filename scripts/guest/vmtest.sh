@@ -1170,8 +1170,10 @@ STEP_ROUNDS=200
 # start. No other case uses this range, so nothing left in it is busy.
 step_round() {
 	pset policy "$2"
-	[ "$2" = kernel ] || pset step_width "$3"
-	[ "$2" = kernel ] || pset exhaust_hold_ms 0
+	if [ "$2" != kernel ]; then
+		pset step_width "$3"
+		pset exhaust_hold_ms 0
+	fi
 	rounds "$STEP_ROUNDS"
 	spread 43000 43099 43060
 	vm_say "  $1: 43060 $S_after of $S_n, the most of another port $S_max, $S_ports ports"
