@@ -16,6 +16,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
+#include <linux/workqueue.h>
 
 #include "busyset.h"
 #include "compat.h"
@@ -38,9 +39,21 @@ static unsigned int portsel_step_width_max = PORTSEL_STEP_WIDTH_MAX;
  * and every policy's busy set count on being told of every release. The
  * users are counted here, where policies change, under a mutex that also
  * orders the policy writes.
+ *
+ * Starting or stopping the trace patches two call sites and waits for
+ * every CPU; a tool that flips policies (compare, a test's loop) would
+ * pay that on every flip. So the trace outlives its last user by a
+ * second, and a user that comes back within it finds the trace running.
+ * Releases told meanwhile cost inet_put_port() the callback's netns test.
  */
+#define PORTSEL_RELEASE_LINGER	HZ
+
 static DEFINE_MUTEX(portsel_release_mutex);
 static unsigned int portsel_release_users;
+static bool portsel_release_tracing;
+
+static void portsel_release_linger_end(struct work_struct *work);
+static DECLARE_DELAYED_WORK(portsel_release_stop, portsel_release_linger_end);
 
 static bool portsel_policy_needs_releases(int policy)
 {
@@ -59,10 +72,11 @@ static int portsel_releases_get(struct portsel_net *pn)
 	int err;
 
 	lockdep_assert_held(&portsel_release_mutex);
-	if (!portsel_release_users) {
+	if (!portsel_release_tracing) {
 		err = portsel_release_hook_start();
 		if (err)
 			return err;
+		portsel_release_tracing = true;
 	}
 	portsel_release_users++;
 	portsel_mem_freed(&pn->freed_any, jiffies, PORTSEL_MEM_FREED_AHEAD);
@@ -70,19 +84,29 @@ static int portsel_releases_get(struct portsel_net *pn)
 	return 0;
 }
 
-/*
- * A netns left such a policy; the last user stops the trace, once the
- * scans still running have ended: one that marked after the trace
- * stopped would leave a mark that no release can end. While others keep
- * it, releases stay told and nothing needs waiting for.
- */
+/* A netns left such a policy; the last user lets the trace linger. */
 static void portsel_releases_put(void)
 {
 	lockdep_assert_held(&portsel_release_mutex);
-	if (--portsel_release_users)
-		return;
-	portsel_hook_sync();
-	portsel_release_hook_stop();
+	if (!--portsel_release_users)
+		mod_delayed_work(system_wq, &portsel_release_stop,
+				 PORTSEL_RELEASE_LINGER);
+}
+
+/*
+ * Nobody came back: stop the trace, once the scans still running have
+ * ended (one that marked after the trace stopped would leave a mark that
+ * no release can end).
+ */
+static void portsel_release_linger_end(struct work_struct *work)
+{
+	mutex_lock(&portsel_release_mutex);
+	if (!portsel_release_users && portsel_release_tracing) {
+		portsel_hook_sync();
+		portsel_release_hook_stop();
+		portsel_release_tracing = false;
+	}
+	mutex_unlock(&portsel_release_mutex);
 }
 
 /* Return: 0, or the error that left the policy as it was. May sleep. */
@@ -327,7 +351,8 @@ err_stats:
  * Quiesce first: no more writes to its sysctls (unregistering waits for
  * the ones in progress), then hand every later connect to the kernel,
  * which touches nothing of ours but pn->policy (freed with the netns,
- * after every .exit); the last netns to need releases told stops that.
+ * after every .exit); the last netns to need releases told lets their
+ * trace linger (portsel_releases_put()).
  */
 static void __net_exit portsel_net_pre_exit(struct net *net)
 {
@@ -372,4 +397,6 @@ int portsel_netns_init(void)
 void portsel_netns_exit(void)
 {
 	unregister_pernet_subsys(&portsel_net_ops);
+	/* every netns is gone: end the last one's linger now */
+	flush_delayed_work(&portsel_release_stop);
 }

@@ -118,13 +118,16 @@ use_module() {
 	insmod "$1" || { vm_say "bench: insmod $1 failed"; exit 1; }
 }
 
-# set_policy POLICY HOLD: with the module loaded.
+# set_policy POLICY HOLD: with the module loaded. At kernel, once the
+# release trace that the policy before may have left lingering is off:
+# the module at kernel is timed as it runs for good.
 set_policy() {
 	if ! pset policy "$1" || ! pset exhaust_hold_ms "$2" ||
 	   ! pset reserve_odd 0 || ! pset step_width "$STEP_WIDTH"; then
 		vm_say "bench: cannot set policy $1 hold $2"
 		exit 1
 	fi
+	[ "$1" != kernel ] || wait_untraced
 }
 
 # Every measurement connects to a destination of its own, so nothing an

@@ -46,6 +46,22 @@ pset() {
 	printf '%s\n' "$2" 2>/dev/null >"$SYSCTL_DIR/$1"
 }
 
+# Is inet_put_port() traced by anyone (ftrace's list of patched sites)?
+release_traced() {
+	grep -q '^inet_put_port ' /sys/kernel/tracing/enabled_functions
+}
+
+# wait_untraced: until no netns needs releases (a netns dies in a
+# workqueue, after its last process) and the trace's linger of a second
+# after its last user has run out; 20 s at most.
+wait_untraced() {
+	wu_i=0
+	while release_traced && [ $wu_i -lt 200 ]; do
+		usleep 100000
+		wu_i=$((wu_i + 1))
+	done
+}
+
 # One column of portsel_stat, by its header: pstat POLICY COLUMN [FILE]
 # (FILE: a copy taken earlier; default the live /proc/net/portsel_stat).
 # Nothing when there is no such row or column.

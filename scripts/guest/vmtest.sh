@@ -1572,28 +1572,15 @@ case_memory_release_other_key() {
 	release_other_key "v4-mapped" "[::ffff:127.0.0.1]" "" ""
 }
 
-# Is inet_put_port() traced by anyone (ftrace's list of patched sites)?
-release_traced() {
-	grep -q '^inet_put_port ' /sys/kernel/tracing/enabled_functions
-}
-
-# wait_untraced: until no netns needs releases (a netns dies in a
-# workqueue, after its last process); 20 s at most.
-wait_untraced() {
-	wu_i=0
-	while release_traced && [ $wu_i -lt 200 ]; do
-		usleep 100000
-		wu_i=$((wu_i + 1))
-	done
-}
-
 # Releases are traced only while some netns runs a policy other than the
-# kernel's: a loaded module with every netns at kernel costs inet_put_port()
-# nothing. A netns that ran the kernel's choice meanwhile takes its policy
+# kernel's (and a second after the last): a loaded module with every netns
+# at kernel costs inet_put_port() nothing. A netns that ran the kernel's choice meanwhile takes its policy
 # up again without the marks it left: a release while it was at kernel was
 # not told. Shown to fail without the marks' end at the switch.
 case_release_trace() {
 	need_module || return
+	# the trace outlives its last user (an earlier case's) by a second
+	wait_untraced
 	release_traced && fail "release trace: on with every netns at kernel"
 	pset policy even-first
 	release_traced || fail "release trace: off under even-first"
