@@ -34,10 +34,14 @@ if [ -f /lib/modules/early ]; then
 	while read -r m; do
 		insmod "/lib/modules/$m.ko"
 	done </lib/modules/early
-	# the consoles' nodes appear once the driver has probed them
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -c /dev/hvc1 ] && break
+	# the consoles' nodes appear once the driver has probed them, and
+	# open (not ENODEV) once their ports are set up, a little later
+	# under load: wait for both, 10 s at most
+	i=0
+	while [ $i -lt 50 ]; do
+		[ -c /dev/hvc1 ] && (: <>/dev/hvc0 <>/dev/hvc1) 2>/dev/null && break
 		sleep 0.2
+		i=$((i + 1))
 	done
 fi
 if [ -c /dev/hvc1 ]; then
