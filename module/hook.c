@@ -112,11 +112,17 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
  * while portsel is loaded, and registering fails while ftrace is disabled.
  * Without it that sysctl turns the site back into a NOP and every netns
  * silently gets the kernel's choice whatever its policy reads.
+ *
+ * No RECURSION: the thunk calls nothing and touches no shared data, so it
+ * needs neither ftrace's recursion guard nor the preemption-off section
+ * that comes with it, and every connect is spared ftrace_ops_assist_func().
+ * A task preempted inside it is waited for at removal like one inside the
+ * trampoline (synchronize_rcu_tasks(), portsel_hook_remove()).
  */
 static struct ftrace_ops portsel_ftrace_ops = {
 	.func	= portsel_ftrace_thunk,
-	.flags	= PORTSEL_FTRACE_OPS_REGS | FTRACE_OPS_FL_RECURSION |
-		  FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
+	.flags	= PORTSEL_FTRACE_OPS_REGS | FTRACE_OPS_FL_IPMODIFY |
+		  FTRACE_OPS_FL_PERMANENT,
 };
 
 /*
