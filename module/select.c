@@ -305,6 +305,10 @@ static bool portsel_ef_freed_since(const struct portsel_request *req,
  * With step_width set, each pass walks in Linux 7.1's random coprime step
  * (portsel_order_scan_step()): still every port of a parity once, so the
  * memory judges and marks the same set of ports, only in another order.
+ * A success moves the bucket past every slot its pass walked, reserved
+ * and known-busy ones too, as Linux's loop counter does: counting only
+ * the ports tried would leave the next start inside a reserved block,
+ * and the port after the block would come again and again.
  */
 static int portsel_even_first(const struct portsel_request *req,
 			      struct portsel_shared *sh,
@@ -316,7 +320,7 @@ static int portsel_even_first(const struct portsel_request *req,
 	struct portsel_order o;
 	bool full = false, judged;
 	u16 port, hint = 0;
-	u32 idx;
+	u32 idx, walked = 0;
 	u64 hash;
 	int err;
 
@@ -331,8 +335,7 @@ static int portsel_even_first(const struct portsel_request *req,
 		portsel_order_step_width(&o, req->step_width, req->step_rnd);
 		err = portsel_probe(&o, ops, ctx, res);
 		if (!err)
-			portsel_perturb_advance(t, idx, res->probes - 1,
-						req->rnd, 1);
+			portsel_perturb_advance(t, idx, o.k - 1, req->rnd, 1);
 		return err;
 	}
 	if (req->hold) {
@@ -372,8 +375,10 @@ static int portsel_even_first(const struct portsel_request *req,
 			judged = true;
 			err = portsel_ef_preferred_busy(&ef, req, sh, ops, ctx,
 							res);
-			if (err != -EADDRNOTAVAIL)
+			if (err != -EADDRNOTAVAIL) {
+				walked = res->probes - 1;
 				goto out;
+			}
 		}
 		/* a port known busy counts once releases are watched */
 		if (port == ef.tried ||
@@ -381,11 +386,15 @@ static int portsel_even_first(const struct portsel_request *req,
 		    portsel_ops_reserved(ops, ctx, port))
 			continue;
 		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
-		if (err != -EADDRNOTAVAIL)
+		if (err != -EADDRNOTAVAIL) {
+			walked = o.k - 1;
 			goto out;
+		}
 	}
-	if (!judged)
+	if (!judged) {
 		err = portsel_ef_preferred_busy(&ef, req, sh, ops, ctx, res);
+		walked = res->probes - 1;
+	}
 
 out:
 	/* a fatal error leaves the table as it was */
@@ -394,7 +403,7 @@ out:
 	portsel_ef_mark(&ef, req, sh);
 	if (!err) {
 		portsel_ef_taken(&ef, req, res->port);
-		portsel_perturb_advance(t, idx, res->probes - 1, req->rnd, 2);
+		portsel_perturb_advance(t, idx, walked, req->rnd, 2);
 	}
 	return err;
 }
