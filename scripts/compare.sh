@@ -34,11 +34,16 @@ baseline), runs the same workloads:
   4. bind(0) under load: 100 bind(0)s, then 100 with SO_REUSEADDR, each
      timed, while 25/50/75 % of that range, and all that connect() could
      take, is held
-and 3-4 again for even-first with reserve_odd=1. Prints the tables;
+  5. beside a reserved block: 12,000 connect/close rounds to one
+     destination on 44000-47999 with 45500-45999 in
+     ip_local_reserved_ports; how often each port came (Linux 7.1's
+     ip_local_port_step_width is for the port after the block)
+and 3-4 again for even-first with reserve_odd=1, 5 again for even-first
+with step_width 2000 (4 x the block) and 4000 (the range). Prints the tables;
 writes DIR/compare.md, DIR/compare.csv and DIR/compare.png (gnuplot).
 Installs what is missing first (scripts/deps.sh).
 
-Two boots: 1-2 count (ports, distances) under plain TCG with 2 vCPUs,
+Two boots: 1, 2 and 5 count (ports, distances) under plain TCG with 2 vCPUs,
 the listener on a vCPU of its own; 3-4 time under qemu's instruction
 counting (-icount shift=0,sleep=off) with one vCPU, as make bench: every
 time is an instruction count (1 ns = 1 guest instruction), the same from
@@ -54,11 +59,12 @@ boot to boot whatever the host does.
                   amd64 on a Debian 12 host, bookworm-amd64)
   --range N       ports of the fill range (multiple of 4, 16..28232;
                   default 4000)
-  --quick         30,000 reuse rounds instead of 100,000 (about 3 min)
+  --quick         30,000 reuse rounds instead of 100,000 and 4,000
+                  beside the block instead of 12,000
   --smoke         tiny sizes, results in a temporary directory, then
                   checks the outputs; ends with "N passed, N failed"
                   (a tier of make check)
-  --tcg           one boot, plain TCG with 2 vCPUs, for all four: the
+  --tcg           one boot, plain TCG with 2 vCPUs, for all five: the
                   times are emulated wall time (as before instruction
                   counting; compare ratios within a run)
   --out DIR       where the three files go (default results/, with
@@ -109,11 +115,11 @@ while [ $# -gt 0 ]; do
 done
 
 # Sizes: fill range, connects to one destination, spread over dsts,
-# reuse rounds, bind(0) tries per checkpoint.
+# reuse rounds, bind(0) tries per checkpoint, rounds beside the block.
 case $mode in
-full) sizes=(4000 2000 2000 200 100000 100) ;;
-quick) sizes=(4000 2000 2000 200 30000 100) ;;
-smoke) sizes=(400 200 200 20 1000 10) ;;
+full) sizes=(4000 2000 2000 200 100000 100 12000) ;;
+quick) sizes=(4000 2000 2000 200 30000 100 4000) ;;
+smoke) sizes=(400 200 200 20 1000 10 600) ;;
 esac
 range=${range:-${sizes[0]}}
 if ! [[ $range =~ ^[0-9]+$ ]] || [ "$range" -lt 16 ] ||
@@ -173,10 +179,11 @@ measure() {
 
 	portsel_say "$mode run: fill range $range ports, ${sizes[1]} + ${sizes[2]}" \
 		"connects over ${sizes[3]} destinations, ${sizes[4]} reuse rounds," \
-		"2 x ${sizes[5]} bind(0)s per checkpoint"
+		"2 x ${sizes[5]} bind(0)s per checkpoint, ${sizes[6]} rounds beside" \
+		"a reserved block"
 	: >"$work/raw.csv"
 	if [ "$icount" -eq 1 ]; then
-		portsel_say "boot 1 of 2: workloads 1-2 (counts), plain TCG"
+		portsel_say "boot 1 of 2: workloads 1, 2, 5 (counts), plain TCG"
 		boot untimed tcg
 		portsel_say "boot 2 of 2: workloads 3-4 (times), qemu -icount, 1 vCPU"
 		PORTSEL_VM_CPUS=1 \
@@ -206,6 +213,7 @@ boot() {
 		--arg "range=$range" --arg "one=${sizes[1]}" \
 		--arg "spread=${sizes[2]}" --arg "dsts=${sizes[3]}" \
 		--arg "reuse=${sizes[4]}" --arg "binds=${sizes[5]}" \
+		--arg "block=${sizes[6]}" \
 		--arg "mode=$mode" --arg "target=$target" \
 		--arg "phase=$1" --arg "clock=$2" \
 		"$dir" "$PORTSEL_GUEST/compare.sh" || vm_ok=$?
@@ -232,7 +240,7 @@ if [ -n "$raw" ]; then
 	mode=${mode:-full}
 	range=$(meta RANGE)
 	sizes=("$range" "$(meta ONE)" "$(meta SPREAD)" "$(meta DSTS)" \
-		"$(meta REUSE)" "$(meta BINDS)")
+		"$(meta REUSE)" "$(meta BINDS)" "$(meta BLOCK)")
 	[ "$(meta CLOCK)" = icount ] || icount=0
 else
 	measure
@@ -290,6 +298,11 @@ for p in $(meta policies); do
 	*) portsel_check "$p: hash spread" nonempty "$(col "$p" hash_toeplitz16_spread_maxmean)" ;;
 	esac
 done
+for p in $(meta policies) "even-first step_width=2000" "even-first step_width=4000"; do
+	portsel_check "$p: beside the reserved block, every round" \
+		is "$(col "$p" block_rounds)" "${sizes[6]}"
+done
+portsel_check "the block's table" grep -q "^Beside a reserved block" "$work/report.txt"
 if [ "$icount" -eq 1 ]; then
 	portsel_check "times are instruction counts" is "$(meta CLOCK)/$(meta TIMED_CPUS)" icount/1
 	portsel_check "the table says so" grep -q "k instr" "$work/report.txt"

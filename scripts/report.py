@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 # pylint: disable=wrong-import-position
 from portsel_report import (  # noqa: E402
-    bench, bench_out, bench_plot, compare, compare_out)
+    bench, bench_out, bench_plot, blockspread, compare, compare_out)
 from portsel_report.stats import DEFINITIONS, read_records  # noqa: E402
 
 
@@ -37,6 +37,10 @@ def do_compare(a):
     if binds:
         sys.stdout.write("bind(0) cost:\n\n%s\n%s\n\n" % (
             binds, compare_out.bind_guide(meta)))
+    block = blockspread.text(rows, compare.COLUMNS)
+    if block:
+        sys.stdout.write("Beside a reserved block:\n\n%s\n%s\n\n" % (
+            block, blockspread.guide(meta)))
     hashes = compare_out.hash_text(rows, meta["DSTS"])
     if hashes:
         sys.stdout.write("Hash spread (max/mean load):\n\n%s\n%s\n\n" % (

@@ -2,17 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The guest half of scripts/compare.sh (make compare), run as the payload
-# of the test VM (busybox sh): the same four workloads under every policy
+# of the test VM (busybox sh): the same five workloads under every policy
 # of net.portsel.available_policies, kernel first; then the fill and
-# bind(0) workloads once more for even-first with reserve_odd=1. The
-# host boots it twice: once for the workloads that count (1, 2: phase
+# bind(0) workloads once more for even-first with reserve_odd=1, and the
+# reserved block for even-first with two step_width settings. The host
+# boots it twice: once for the workloads that count (1, 2, 5: phase
 # untimed, plain TCG), once for those that time (3, 4: phase timed, under
-# qemu -icount, one vCPU); phase all runs the four in one boot.
+# qemu -icount, one vCPU); phase all runs the five in one boot.
 #
 # Arguments are KEY=VALUE: range (ports of the fill range, a multiple of
 # 4), one (connects to one destination), spread and dsts (connects over
 # that many destinations), reuse (connect/close rounds), binds (bind(0)
-# attempts per checkpoint), mode (recorded as meta,MODE), target (the row
+# attempts per checkpoint), block (connect/close rounds beside a reserved
+# block), mode (recorded as meta,MODE), target (the row
 # of scripts/targets whose kernel this is, recorded as meta,TARGET),
 # phase (all, untimed or timed), clock (what the timed workloads' times
 # are: icount or tcg, recorded as meta,CLOCK with meta,TIMED_CPUS).
@@ -36,9 +38,11 @@
 #   bindt,LABEL,KIND,HELD,PORT,NS  workload 4: each bind(0) attempt (KIND
 #                               plain|reuseaddr; PORT 0: it failed)
 #   hold,LABEL,PORT             workload 4: the ports of its fill, in order
+#   blk,LABEL,PORT,COUNT        workload 5: how often PORT was handed out
 #   warn,LABEL,TEXT             something did not go as planned
 #   end,ok                      the last line of a run that got through
-# LABEL is the policy, or "even-first reserve_odd=1".
+# LABEL is the policy, "even-first reserve_odd=1" or "even-first
+# step_width=N".
 
 # shellcheck shell=sh
 # shellcheck source=scripts/guest/lib.sh
@@ -50,6 +54,7 @@ SPREAD=2000
 DSTS=200
 REUSE=100000
 BINDS=100
+BLOCK=12000
 MODE=
 TARGET=
 PHASE=all
@@ -62,6 +67,7 @@ for a in "$@"; do
 	dsts=*) DSTS=${a#*=} ;;
 	reuse=*) REUSE=${a#*=} ;;
 	binds=*) BINDS=${a#*=} ;;
+	block=*) BLOCK=${a#*=} ;;
 	mode=*) MODE=${a#*=} ;;
 	target=*) TARGET=${a#*=} ;;
 	phase=*) PHASE=${a#*=} ;;
@@ -90,6 +96,16 @@ SPREAD_DST=$SRC:$SPREAD_LO
 NARROW=$((ONE / 10))
 NARROW_LO=40000
 NARROW_HI=40999
+# Workload 5's range and the block reserved in it: with the kernel's scan
+# every start inside the block walks to BLK_AFTER
+BLK_LO=44000
+BLK_HI=47999
+BLK_RES_LO=45500
+BLK_RES_HI=45999
+BLK_AFTER=$((BLK_RES_HI + 1))
+# even-first's step_width rows: 4 x the block (upstream's advice for a
+# large block) and the whole range
+BLK_WIDTHS="$((4 * (BLK_RES_HI - BLK_RES_LO + 1))) $((BLK_HI - BLK_LO + 1))"
 
 warn() {
 	vm_say "  warning: $L: $*"
@@ -148,7 +164,7 @@ stat_records() {
 # DSTS destinations in turn; every port goes to the host.
 w_parity() {
 	set_range $DEF_LO $DEF_HI
-	vm_say "$L: 1/4 parity: $ONE connects to one destination"
+	vm_say "$L: 1/5 parity: $ONE connects to one destination"
 	portsel-tool fill -n "$ONE" "$(dst 1)" >/tmp/w1
 	[ "$(field /tmp/w1 fill ok)" = "$ONE" ] ||
 		warn "parity: $(grep '^#' /tmp/w1)"
@@ -156,7 +172,7 @@ w_parity() {
 	awk -v l="$L" '/^[0-9]/ { printf "port,%s,one,0,%s\n", l, $1 }' \
 		/tmp/w1 >&3
 
-	vm_say "$L: 1/4 spread: $SPREAD connects over $DSTS destinations"
+	vm_say "$L: 1/5 spread: $SPREAD connects over $DSTS destinations"
 	# shellcheck disable=SC2046 # one word per destination
 	portsel-tool spread -n "$SPREAD" $(awk -v n="$DSTS" -v a="$SRC" \
 		-v lo="$SPREAD_LO" 'BEGIN {
@@ -168,7 +184,7 @@ w_parity() {
 
 	# Linux 6.8 (207184853dbd) scans a socket with its own range in
 	# steps of 1, without parity: what the kernel row shows there
-	vm_say "$L: 1/4 own range: $NARROW connects with IP_LOCAL_PORT_RANGE $NARROW_LO-$NARROW_HI"
+	vm_say "$L: 1/5 own range: $NARROW connects with IP_LOCAL_PORT_RANGE $NARROW_LO-$NARROW_HI"
 	portsel-tool fill -n "$NARROW" -r "$NARROW_LO-$NARROW_HI" "$(dst 5)" >/tmp/w1n
 	[ "$(field /tmp/w1n fill ok)" = "$NARROW" ] ||
 		warn "own range: $(grep '^#' /tmp/w1n)"
@@ -180,7 +196,7 @@ w_parity() {
 # 2. Reuse distance: REUSE connect/close rounds to one destination.
 w_reuse() {
 	set_range $DEF_LO $DEF_HI
-	vm_say "$L: 2/4 reuse: $REUSE connect/close rounds to one destination"
+	vm_say "$L: 2/5 reuse: $REUSE connect/close rounds to one destination"
 	portsel-tool reuse -n "$REUSE" -p $((REUSE / 4)) "$(dst 2)" \
 		2>&1 >/tmp/w2 | while read -r line; do
 			vm_say "$L:   $line"
@@ -192,7 +208,7 @@ w_reuse() {
 # 3. Fill: connect to one destination until EADDRNOTAVAIL, timing each.
 w_fill() {
 	set_range $FILL_LO $FILL_HI
-	vm_say "$L: 3/4 fill: $FILL_LO-$FILL_HI to one destination"
+	vm_say "$L: 3/5 fill: $FILL_LO-$FILL_HI to one destination"
 	if [ "$P" = kernel ]; then
 		portsel-tool fill -l "$(dst 3)" >/tmp/w3
 	else
@@ -207,6 +223,28 @@ w_fill() {
 		/tmp/w3 >&3
 	sums /tmp/w3 fill fill "ok err err_ns"
 	vm_say "$L:   $(grep '^# fill' /tmp/w3)"
+}
+
+# 5. A reserved block (Linux 7.1's ip_local_port_step_width,
+# 7da62262ec96): BLOCK connect/close rounds to one destination in
+# BLK_LO-BLK_HI with BLK_RES_LO-BLK_RES_HI reserved; how often each port
+# came, and how soon one came back.
+w_block() {
+	set_range $BLK_LO $BLK_HI
+	echo "$BLK_RES_LO-$BLK_RES_HI" >/proc/sys/net/ipv4/ip_local_reserved_ports
+	vm_say "$L: 5/5 block: $BLOCK rounds, $BLK_RES_LO-$BLK_RES_HI reserved"
+	portsel-tool reuse -c -n "$BLOCK" -p $((BLOCK / 4)) "$(dst 6)" \
+		2>&1 >/tmp/w5 | while read -r line; do
+			vm_say "$L:   $line"
+		done
+	echo >/proc/sys/net/ipv4/ip_local_reserved_ports
+	[ "$(field /tmp/w5 reuse connects)" = "$BLOCK" ] ||
+		warn "block: $(grep '^#' /tmp/w5)"
+	sums /tmp/w5 reuse block "connects min"
+	awk -v l="$L" '/^[0-9]/ { printf "blk,%s,%s,%s\n", l, $1, $2 }' \
+		/tmp/w5 >&3
+	vm_say "$L:   $BLK_AFTER $(awk -v p=$BLK_AFTER '$1 == p { print $2 }' \
+		/tmp/w5) of $BLOCK"
 }
 
 # bind_records FILE RECORD KIND: the bind(0) attempts of /tmp/FILE.HELD
@@ -230,7 +268,7 @@ bind_records() {
 # each, then BINDS more with SO_REUSEADDR.
 w_bind() {
 	set_range $FILL_LO $FILL_HI
-	vm_say "$L: 4/4 bind(0): 2 x $BINDS tries at each quarter of the fill held"
+	vm_say "$L: 4/5 bind(0): 2 x $BINDS tries at each quarter of the fill held"
 	rm -f /tmp/bind.* /tmp/bindr.*
 	portsel-tool fill -e $((RANGE / 4)) \
 		-x "portsel-tool bind0 -k -l -n $BINDS >/tmp/bind.\$PORTSEL_HELD;
@@ -279,13 +317,14 @@ all|timed)
 	result "meta,CLOCK,$CLOCK" ;;
 esac
 for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI \
-	NARROW NARROW_LO NARROW_HI SRC SPREAD_DST; do
+	NARROW NARROW_LO NARROW_HI SRC SPREAD_DST BLOCK BLK_LO BLK_HI \
+	BLK_RES_LO BLK_RES_HI; do
 	eval "result \"meta,$k,\$$k\""
 done
 
 # shellcheck disable=SC2046 # one word per address
 listener_start $(awk -v n="$DSTS" -v a="$SRC" -v lo="$SPREAD_LO" 'BEGIN {
-	for (i = 0; i < 100; i++) print a ":" 5000 + i
+	for (i = 0; i < 200; i++) print a ":" 5000 + i
 	for (i = 0; i < n; i++) print a ":" lo + i }') || {
 	vm_say "the listener did not start"
 	exit 1
@@ -304,6 +343,7 @@ for P in $POLICIES; do
 	if [ "$PHASE" != timed ]; then
 		w_parity
 		w_reuse
+		w_block
 	fi
 	if [ "$PHASE" != untimed ]; then
 		w_fill
@@ -319,6 +359,17 @@ for P in $POLICIES; do
 		w_bind
 		result "sum,$L,done,1"
 		pset reserve_odd 0
+	fi
+	if [ "$P" = even-first ] && [ "$PHASE" != timed ]; then
+		for w in $BLK_WIDTHS; do
+			L="even-first step_width=$w"
+			IDX=$((IDX + 1))
+			vm_say "policy $P with step_width=$w (reserved block only)"
+			pset step_width "$w" || warn "step_width=$w refused"
+			w_block
+			result "sum,$L,done,1"
+		done
+		pset step_width 0
 	fi
 done
 pset policy kernel

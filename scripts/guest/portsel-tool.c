@@ -726,21 +726,25 @@ static int cmp_u64(const void *a, const void *b)
  * How soon a port comes back to one destination: N connects, each closed
  * at once with SO_LINGER 0 so that no TIME_WAIT holds its port. A port
  * handed out again has a reuse distance: the connects since its last use.
+ * -c: how often each port came, as "PORT COUNT" lines.
  */
 static int cmd_reuse(int argc, char **argv)
 {
 	struct sock_opts o = { 0 };
 	struct sockaddr_storage dst;
 	unsigned long n = 10000, ok = 0, errors = 0, run = 0, every = 0;
-	unsigned long distinct = 0, reuses = 0, *last, *dist;
+	unsigned long distinct = 0, reuses = 0, *last, *dist, *count;
+	bool counts = false;
 	const struct opt opts[] = {
 		{ 'n', OPT_NUM, &n, 1 << 26, "count" },
 		{ 'p', OPT_NUM, &every, 1 << 26, "count" },
+		{ .name = 'c', .kind = OPT_FLAG, .to = &counts },
 		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
 		{ 0 }
 	};
 	uint64_t sum = 0, lat = 0, ns;
 	socklen_t dlen;
+	unsigned int i;
 	int fd, err = 0;
 
 	if (parse_opts(argc, argv, opts))
@@ -749,8 +753,9 @@ static int cmd_reuse(int argc, char **argv)
 		die("reuse: want -n N (N > 0) and one ADDR:PORT");
 	dlen = parse_addr(argv[optind], true, &dst);
 	last = calloc(65536, sizeof(*last));	/* connect number, 0 = never */
+	count = calloc(65536, sizeof(*count));
 	dist = calloc(n, sizeof(*dist));
-	if (!last || !dist)
+	if (!last || !count || !dist)
 		die("out of memory");
 
 	while (ok < n) {
@@ -778,10 +783,15 @@ static int cmd_reuse(int argc, char **argv)
 			distinct++;
 		}
 		last[port] = ok;
+		count[port]++;
 		if (every && ok % every == 0 && ok < n)
 			fprintf(stderr, "reuse %lu/%lu\n", ok, n);
 	}
 
+	if (counts)
+		for (i = 0; i < 65536; i++)
+			if (count[i])
+				printf("%u %lu\n", i, count[i]);
 	qsort(dist, reuses, sizeof(*dist), cmp_ulong);
 	printf("# reuse connects=%lu errors=%lu err=%s distinct=%lu reuses=%lu",
 	       ok, errors, err ? errname(err) : "none", distinct, reuses);
@@ -791,6 +801,7 @@ static int cmd_reuse(int argc, char **argv)
 		       dist[reuses - 1]);
 	printf(" avg_ns=%llu\n", (unsigned long long)(ok ? lat / ok : 0));
 	free(last);
+	free(count);
 	free(dist);
 	return 0;
 }
@@ -1217,12 +1228,13 @@ static const struct {
 	  "\tdestinations in turn, holding every socket; print 'PORT INDEX'\n"
 	  "\tfor each, then '# spread ok=N err=ERRNO|none destinations=N'" },
 	{ "reuse", cmd_reuse,
-	  "[-n N] [-p N] [-r LO-HI] ADDR:PORT\n"
+	  "[-n N] [-p N] [-c] [-r LO-HI] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) N times (default 10000); for\n"
 	  "\teach port handed out again, the connects since its last use:\n"
 	  "\t'# reuse connects= errors= err= distinct= reuses= min= median=\n"
 	  "\tmean= max= avg_ns=' (min..max only when a port came back);\n"
-	  "\t-p: 'reuse K/N' on stderr every N connects" },
+	  "\t-p: 'reuse K/N' on stderr every N connects; -c: first 'PORT\n"
+	  "\tCOUNT' for every port handed out" },
 	{ "churn", cmd_churn,
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"

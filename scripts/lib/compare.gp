@@ -9,12 +9,13 @@
 # data), names, hist_titles and colours (one per label, quoted where
 # needed), hash_tics (the hash panel's x labels). hash-I.dat: x, max/mean
 # load of workload 1's one-destination tuples, of its many-destination
-# ones.
+# ones. blk-I.dat (blk_ids): port, times handed out in workload 5's
+# blk_rounds rounds on blk_lo-blk_hi with blk_res reserved.
 
 set encoding utf8
-set terminal pngcairo noenhanced size 1600,1300 font "DejaVu Sans,11"
+set terminal pngcairo noenhanced size 1600,1950 font "DejaVu Sans,11"
 set output out
-set multiplot layout 2,2 title "portsel make compare — " . title font ",12"
+set multiplot layout 3,2 title "portsel make compare — " . title font ",12"
 
 set title sprintf("Fill of %d ports to one destination: per-connect latency", range)
 set xlabel "connections held"
@@ -83,5 +84,20 @@ if (words(hash_ids) > 0) {
 	     for [k = 1:words(hash_ids)] sprintf("%s/hash-%d.dat", dir, id(hash_ids, k)) \
 		using 1:3 with linespoints lw 1 dt 2 pt 6 \
 		lc rgb word(colours, id(hash_ids, k)) notitle
+}
+
+set title sprintf("Beside a reserved block: %d connect/close rounds to one destination on %d-%d, %s reserved", blk_rounds, blk_lo, blk_hi, blk_res)
+set xlabel "source port"
+set ylabel "times handed out (log scale)"
+set xrange [blk_lo:blk_hi + 1]
+set xtics 500 norotate
+set format y "%.0f"
+set logscale y
+set yrange [0.8:*]
+set key top left opaque box
+if (words(blk_ids) > 0) {
+	plot for [k = 1:words(blk_ids)] sprintf("%s/blk-%d.dat", dir, id(blk_ids, k)) \
+		using 1:2 with points pt 7 ps 0.4 \
+		lc rgb word(colours, id(blk_ids, k)) title word(names, id(blk_ids, k))
 }
 unset multiplot

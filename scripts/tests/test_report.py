@@ -155,6 +155,67 @@ class Compare(unittest.TestCase):
                          "scripts/compare.sh --smoke --target trixie-amd64")
 
 
+class BlockSpread(unittest.TestCase):
+    """Workload 5: how often each port came beside a reserved block."""
+
+    def records(self):
+        with open(os.path.join(FIX, "compare-raw.csv"),
+                  encoding="utf-8") as f:
+            raw = f.read()
+        raw = raw.replace("meta,RANGE,", "meta,BLOCK,12\nmeta,BLK_LO,44000"
+                          "\nmeta,BLK_HI,47999\nmeta,BLK_RES_LO,45500"
+                          "\nmeta,BLK_RES_HI,45999\nmeta,RANGE,", 1)
+        raw = raw.replace("end,ok\n", "")
+        # kernel: 46000 6 times of 12 over 4 ports (mean 3); a label with
+        # the block workload alone
+        for port, n in ((44000, 2), (44002, 1), (46000, 6), (47998, 3)):
+            raw += "blk,kernel,%d,%d\n" % (port, n)
+        raw += "sum,kernel,block_min,2\n"
+        for port in range(44000, 44024, 2):
+            raw += "blk,even-first step_width=2000,%d,1\n" % port
+        raw += "end,ok\n"
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(raw)
+        records = list(read_records(f.name))
+        os.unlink(f.name)
+        return records
+
+    def test_cells(self):
+        meta, labels = compare.parse(self.records())
+        rows = {r[0]: dict(zip(compare.COLUMNS, r))
+                for r in compare.rows(meta, labels)}
+        k = rows["kernel"]
+        self.assertEqual([k["block_" + x] for x in (
+            "rounds", "after", "after_pct", "after_x", "next", "ports",
+            "reuse_min")], ["12", "6", "50.0", "2.0", "3", "4", "2"])
+        w = rows["even-first step_width=2000"]
+        self.assertEqual((w["block_after"], w["block_after_x"],
+                          w["block_next"], w["block_ports"]),
+                         ("0", "0.0", "1", "12"))
+        self.assertEqual(rows["even-first"]["block_rounds"], "")
+
+    def test_tables_and_plot(self):
+        from portsel_report import blockspread, compare_out
+        meta, labels = compare.parse(self.records())
+        rows = compare.rows(meta, labels)
+        main = compare_out.table_text(rows, meta["DSTS"])
+        self.assertNotIn("step_width", main)
+        text = blockspread.text(rows, compare.COLUMNS)
+        self.assertEqual(text.splitlines()[1].split(),
+                         ["kernel", "12", "6", "(50.0", "%)", "2.0", "3",
+                          "4", "2"])
+        self.assertIn("even-first step_width=2000", text)
+        self.assertNotIn("\neven-first ", text.replace(
+            "even-first step_width", ""))
+        self.assertIn("## Beside a reserved block",
+                      compare_out.markdown(meta, rows))
+        work = tempfile.mkdtemp()
+        gp = compare_out.plot_data(meta, labels, work, rows)
+        self.assertEqual(gp["blk_ids"], '"1 3"')
+        with open(os.path.join(work, "blk-1.dat"), encoding="utf-8") as f:
+            self.assertEqual(f.read().split("\n")[2], "46000 6")
+
+
 # Microsoft's RSS verification suite ("Verifying the RSS Hash
 # Calculation"; also the Intel 82599 datasheet, 7.1.2.8.3): source,
 # destination, source port, destination port, the IPv4 hash, the IPv4

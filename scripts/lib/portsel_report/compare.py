@@ -2,7 +2,7 @@
 """make compare: the guest's records (scripts/guest/compare.sh) to the
 rows of compare.csv, one per label in the order the VM ran them."""
 
-from . import bindcost, hashspread
+from . import bindcost, blockspread, hashspread
 from .stats import awk_num, num, percentile
 
 COLUMNS = (
@@ -12,7 +12,7 @@ COLUMNS = (
     "first_p99_us,second_p50_us,second_p99_us,probes_first,probes_second,"
     "probes_failing,bind_ok_pct_25,bind_ok_pct_50,bind_ok_pct_75,"
     "bind_ok_pct_full,bind_full_held,bind_odd_pct,even_pct_narrow").split(
-        ",") + bindcost.columns() + hashspread.columns()
+        ",") + bindcost.columns() + hashspread.columns() + blockspread.columns()
 
 # Workload 1's addresses in records that do not name them (before the
 # dst records): the guest's layout, 127.0.0.1 to 127.0.0.1, the one
@@ -42,6 +42,7 @@ class Label:
         self.bindr = {}         # held -> (tries, ok), with SO_REUSEADDR
         self.bindt = {}         # (kind, held) -> [(port, ns)], port 0: failed
         self.hold = []          # workload 4's fill: its ports, in order
+        self.block = {}         # workload 5: port -> times handed out
 
 
 def parse(records):
@@ -53,7 +54,7 @@ def parse(records):
             meta[f[0]] = f[1] if len(f) > 1 else ""
             continue
         if kind not in ("port", "sum", "lat", "stat", "bind", "dst", "bindr",
-                        "bindt", "hold"):
+                        "bindt", "hold", "blk"):
             continue
         lab = labels.setdefault(f[0], Label())
         if kind == "port":
@@ -70,6 +71,8 @@ def parse(records):
                 (int(f[3]), num(f[4])))
         elif kind == "hold":
             lab.hold.append(int(f[1]))
+        elif kind == "blk":
+            lab.block[int(f[1])] = int(f[2])
         elif kind == "sum":
             lab.sums[f[1]] = f[2]
         elif kind == "lat":
@@ -192,5 +195,7 @@ def rows(meta, labels):
                    + _fill(lab, r) + _probes(lab, r) + _bind(lab, r)
                    + [f1(_even_pct(lab.narrow)) if lab.narrow else ""]
                    + bindcost.cells(lab, r, lo, hi)
-                   + hashspread.cells(hasher, tup[name]))
+                   + hashspread.cells(hasher, tup[name])
+                   + blockspread.cells(lab.block, meta,
+                                       s.get("block_min", "")))
     return out

@@ -4,7 +4,7 @@ markdown, compare.md, and the data of compare.png (scripts/lib/compare.gp)."""
 
 import os
 
-from . import bindcost, hashspread
+from . import bindcost, blockspread, hashspread
 from .compare import COLUMNS
 from .stats import awk_num, median
 
@@ -57,6 +57,14 @@ def _narrow(rows):
     return any(dict(zip(COLUMNS, r))["even_pct_narrow"] for r in rows)
 
 
+def _main(rows):
+    """The rows with a workload of the main table (not those of the
+    reserved block alone)."""
+    keys = ("even_pct_one", "reuse_rounds", "fill_connections",
+            "bind_ok_pct_25")
+    return [r for r in rows if any(dict(zip(COLUMNS, r))[k] for k in keys)]
+
+
 def cells(row, narrow=False):
     """The twelve cells of the table for one csv row; NARROW: the even %
     of the sockets with their own range too."""
@@ -94,7 +102,7 @@ def table_text(rows, dsts, unit=UNITS_TCG):
     h2 = ["", "1dst/" + d + own, d, "med/mean", "min/mean conn.", "conns",
           "total " + unit[1], "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
           "25/50/75/full held", "odd %"]
-    body = [cells(r, bool(own)) for r in rows]
+    body = [cells(r, bool(own)) for r in _main(rows)]
     w = [max(len(x[j]) for x in [h1, h2] + body) for j in range(len(h1))]
     lines = []
     for x in [h1, h2] + body:
@@ -117,7 +125,7 @@ def table_md(rows, dsts, unit=UNITS_TCG):
     lines = ["|" + "".join(" %s |" % h for h in head),
              "|---|" + "--:|" * (len(head) - 1)]
     lines += ["|" + "".join(" %s |" % c for c in cells(r, bool(own)))
-              for r in rows]
+              for r in _main(rows)]
     return "\n".join(lines) + "\n"
 
 
@@ -331,6 +339,10 @@ def markdown(meta, rows):
     if bmd:
         bmd = ("## bind(0) cost\n\n" + bmd + "\n" + bind_guide(meta)
                + "\n\n")
+    kmd = blockspread.markdown(rows, COLUMNS)
+    if kmd:
+        kmd = ("## Beside a reserved block\n\n" + kmd + "\n"
+               + blockspread.guide(meta) + "\n\n")
     return ("# portsel: policies compared\n\n"
             "%s. Produced by `%s` (%s: %s + %s connects over %s destinations,"
             " %s reuse rounds, %s bind(0) tries per checkpoint).\n\n"
@@ -338,7 +350,7 @@ def markdown(meta, rows):
                meta["DSTS"], meta["REUSE"], meta["BINDS"])
             + table_md(rows, meta["DSTS"], units(meta))
             + "\n%s\n\n%s\n\n" % (g1, g2)
-            + bmd + hmd
+            + bmd + hmd + kmd
             + "![latency during the fill, ports handed out](compare.png)\n")
 
 
@@ -439,7 +451,13 @@ def plot_data(meta, labels, work, rows=None):
             for n, lab in labels.items()}
     hash_ids, hash_tics = _hash_plot(rows, names, work)
     bind_ids = _bind_plot(rows, names, work, int(meta["RANGE"]))
+    blk_ids = blockspread.plot(labels, names, work)
     return {
+        "blk_ids": q(" ".join(map(str, blk_ids))),
+        "blk_lo": meta.get("BLK_LO", "0"), "blk_hi": meta.get("BLK_HI", "0"),
+        "blk_res": q("%s-%s" % (meta.get("BLK_RES_LO", ""),
+                                meta.get("BLK_RES_HI", ""))),
+        "blk_rounds": meta.get("BLOCK", "0"),
         "bind_ids": q(" ".join(map(str, bind_ids))),
         "time_unit": q(units(meta)[0]),
         "dir": q(work), "title": q(title(meta)), "range": meta["RANGE"],
