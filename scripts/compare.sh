@@ -34,8 +34,8 @@ baseline), runs the same workloads:
   4. bind(0) under load: 100 bind(0)s, then 100 with SO_REUSEADDR, each
      timed, while 25/50/75 % of that range, and all that connect() could
      take, is held
-  5. beside a reserved block: 12,000 connect/close rounds to one
-     destination on 44000-47999 with 45500-45999 in
+  5. beside a reserved block: 12,000 connect/close rounds, each to a
+     destination address of its own, on 44000-47999 with 45500-45999 in
      ip_local_reserved_ports; how often each port came (Linux 7.1's
      ip_local_port_step_width is for the port after the block)
 and 3-4 again for even-first with reserve_odd=1, 5 again for even-first

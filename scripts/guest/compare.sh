@@ -39,6 +39,7 @@
 #                               plain|reuseaddr; PORT 0: it failed)
 #   hold,LABEL,PORT             workload 4: the ports of its fill, in order
 #   blk,LABEL,PORT,COUNT        workload 5: how often PORT was handed out
+#                               (to any of its BLOCK destinations)
 #   warn,LABEL,TEXT             something did not go as planned
 #   end,ok                      the last line of a run that got through
 # LABEL is the policy, "even-first reserve_odd=1" or "even-first
@@ -103,6 +104,7 @@ BLK_HI=47999
 BLK_RES_LO=45500
 BLK_RES_HI=45999
 BLK_AFTER=$((BLK_RES_HI + 1))
+BLK_DPORT=5999
 # even-first's step_width rows: 4 x the block (upstream's advice for a
 # large block) and the whole range
 BLK_WIDTHS="$((4 * (BLK_RES_HI - BLK_RES_LO + 1))) $((BLK_HI - BLK_LO + 1))"
@@ -226,14 +228,18 @@ w_fill() {
 }
 
 # 5. A reserved block (Linux 7.1's ip_local_port_step_width,
-# 7da62262ec96): BLOCK connect/close rounds to one destination in
-# BLK_LO-BLK_HI with BLK_RES_LO-BLK_RES_HI reserved; how often each port
-# came, and how soon one came back.
+# 7da62262ec96): BLOCK connect/close rounds in BLK_LO-BLK_HI with
+# BLK_RES_LO-BLK_RES_HI reserved, each to a destination of its own
+# (127.I.0.1 and the addresses after it, I the label's index + 1, port
+# BLK_DPORT: every scan starts somewhere else, as on a host that talks to
+# many servers, and no label meets the buckets another one moved); how
+# often each port came, and how soon one came back (to any destination).
 w_block() {
 	set_range $BLK_LO $BLK_HI
 	echo "$BLK_RES_LO-$BLK_RES_HI" >/proc/sys/net/ipv4/ip_local_reserved_ports
 	vm_say "$L: 5/5 block: $BLOCK rounds, $BLK_RES_LO-$BLK_RES_HI reserved"
-	portsel-tool reuse -c -n "$BLOCK" -p $((BLOCK / 4)) "$(dst 6)" \
+	portsel-tool reuse -c -D "$BLOCK" -n "$BLOCK" -p $((BLOCK / 4)) \
+		"127.$((IDX + 1)).0.1:$BLK_DPORT" \
 		2>&1 >/tmp/w5 | while read -r line; do
 			vm_say "$L:   $line"
 		done
@@ -318,14 +324,14 @@ all|timed)
 esac
 for k in RANGE ONE SPREAD DSTS REUSE BINDS DEF_LO DEF_HI FILL_LO FILL_HI \
 	NARROW NARROW_LO NARROW_HI SRC SPREAD_DST BLOCK BLK_LO BLK_HI \
-	BLK_RES_LO BLK_RES_HI; do
+	BLK_RES_LO BLK_RES_HI BLK_DPORT; do
 	eval "result \"meta,$k,\$$k\""
 done
 
 # shellcheck disable=SC2046 # one word per address
 listener_start $(awk -v n="$DSTS" -v a="$SRC" -v lo="$SPREAD_LO" 'BEGIN {
 	for (i = 0; i < 200; i++) print a ":" 5000 + i
-	for (i = 0; i < n; i++) print a ":" lo + i }') || {
+	for (i = 0; i < n; i++) print a ":" lo + i }') "0.0.0.0:$BLK_DPORT" || {
 	vm_say "the listener did not start"
 	exit 1
 }

@@ -726,18 +726,22 @@ static int cmp_u64(const void *a, const void *b)
  * How soon a port comes back to one destination: N connects, each closed
  * at once with SO_LINGER 0 so that no TIME_WAIT holds its port. A port
  * handed out again has a reuse distance: the connects since its last use.
- * -c: how often each port came, as "PORT COUNT" lines.
+ * -c: how often each port came, as "PORT COUNT" lines. -D N: the connects
+ * go to N IPv4 addresses from ADDR on in turn, so that each starts its
+ * scan somewhere else (a host that talks to many servers).
  */
 static int cmd_reuse(int argc, char **argv)
 {
 	struct sock_opts o = { 0 };
-	struct sockaddr_storage dst;
+	struct sockaddr_storage dst, to;
 	unsigned long n = 10000, ok = 0, errors = 0, run = 0, every = 0;
 	unsigned long distinct = 0, reuses = 0, *last, *dist, *count;
+	unsigned long ndst = 1;
 	bool counts = false;
 	const struct opt opts[] = {
 		{ 'n', OPT_NUM, &n, 1 << 26, "count" },
 		{ 'p', OPT_NUM, &every, 1 << 26, "count" },
+		{ 'D', OPT_NUM, &ndst, 1 << 24, "count" },
 		{ .name = 'c', .kind = OPT_FLAG, .to = &counts },
 		{ .name = 'r', .kind = OPT_RANGE, .to = &o },
 		{ 0 }
@@ -749,9 +753,11 @@ static int cmd_reuse(int argc, char **argv)
 
 	if (parse_opts(argc, argv, opts))
 		return 2;
-	if (optind + 1 != argc || !n)
-		die("reuse: want -n N (N > 0) and one ADDR:PORT");
+	if (optind + 1 != argc || !n || !ndst)
+		die("reuse: want -n N (N > 0), -D N (N > 0) and one ADDR:PORT");
 	dlen = parse_addr(argv[optind], true, &dst);
+	if (ndst > 1 && dst.ss_family != AF_INET)
+		die("reuse: -D wants an IPv4 ADDR");
 	last = calloc(65536, sizeof(*last));	/* connect number, 0 = never */
 	count = calloc(65536, sizeof(*count));
 	dist = calloc(n, sizeof(*dist));
@@ -759,9 +765,17 @@ static int cmd_reuse(int argc, char **argv)
 		die("out of memory");
 
 	while (ok < n) {
-		int r = connect_one(&dst, dlen, &o, &fd, &ns);
 		uint16_t port;
+		int r;
 
+		to = dst;
+		if (ndst > 1) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&to;
+
+			s4->sin_addr.s_addr = htonl(ntohl(s4->sin_addr.s_addr) +
+						    (ok + errors) % ndst);
+		}
+		r = connect_one(&to, dlen, &o, &fd, &ns);
 		if (r < 0)
 			die("socket: %s", errname(-r));
 		if (r) {
@@ -1228,13 +1242,14 @@ static const struct {
 	  "\tdestinations in turn, holding every socket; print 'PORT INDEX'\n"
 	  "\tfor each, then '# spread ok=N err=ERRNO|none destinations=N'" },
 	{ "reuse", cmd_reuse,
-	  "[-n N] [-p N] [-c] [-r LO-HI] ADDR:PORT\n"
+	  "[-n N] [-p N] [-c] [-D N] [-r LO-HI] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) N times (default 10000); for\n"
 	  "\teach port handed out again, the connects since its last use:\n"
 	  "\t'# reuse connects= errors= err= distinct= reuses= min= median=\n"
 	  "\tmean= max= avg_ns=' (min..max only when a port came back);\n"
 	  "\t-p: 'reuse K/N' on stderr every N connects; -c: first 'PORT\n"
-	  "\tCOUNT' for every port handed out" },
+	  "\tCOUNT' for every port handed out; -D: to N IPv4 addresses\n"
+	  "\tfrom ADDR on in turn" },
 	{ "churn", cmd_churn,
 	  "[-t THREADS] [-d SECS] [-n N] [-r LO-HI] [-s SRC] ADDR:PORT\n"
 	  "\tconnect and close (SO_LINGER 0) in a loop in THREADS threads\n"

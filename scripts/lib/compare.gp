@@ -86,7 +86,7 @@ if (words(hash_ids) > 0) {
 		lc rgb word(colours, id(hash_ids, k)) notitle
 }
 
-set title sprintf("Beside a reserved block: %d connect/close rounds to one destination on %d-%d, %s reserved", blk_rounds, blk_lo, blk_hi, blk_res)
+set title sprintf("Beside a reserved block: %d connect/close rounds, a destination each, on %d-%d, %s reserved", blk_rounds, blk_lo, blk_hi, blk_res)
 set xlabel "source port"
 set ylabel "times handed out (log scale)"
 set xrange [blk_lo:blk_hi + 1]

@@ -11,7 +11,8 @@ each port came (blk records) and the shortest reuse distance:
 - after_x: that count against the mean of the ports that came at all;
 - next: the most any other port got;
 - ports: how many ports came;
-- reuse_min: the fewest connects before a port came back."""
+- reuse_min: the fewest connects before a port came back (to any of
+  the destinations: each round has one of its own)."""
 
 from .stats import awk_num
 
@@ -80,12 +81,13 @@ def markdown(rows, columns_):
 
 def guide(meta):
     return (
-        "reserved block: %s connect/close rounds (SO_LINGER 0) to one"
-        " destination on %s-%s with %s-%s in ip_local_reserved_ports."
+        "reserved block: %s connect/close rounds (SO_LINGER 0), each to a"
+        " destination address of its own (every scan starts somewhere"
+        " else), on %s-%s with %s-%s in ip_local_reserved_ports."
         " port after the block: how often %d came (share of the rounds);"
         " × mean: that against the mean of the ports that came; next most:"
         " the most any other port got; shortest reuse: the fewest connects"
-        " before a port came back. even-first step_width=N: Linux 7.1's"
+        " before a port came back (to any destination). even-first step_width=N: Linux 7.1's"
         " ip_local_port_step_width (7da62262ec96), N = 4 × the block"
         " (upstream's advice) and the whole range."
         % (meta.get("BLOCK", "?"), meta.get("BLK_LO", "?"),
