@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -61,14 +62,37 @@ static bool portsel_policy_needs_releases(int policy)
 }
 
 /*
+ * The trace has just started. A release that entered inet_put_port()
+ * before its site was patched went untold, and its port may not be free
+ * yet. RCU Tasks waits until every task that was running or preempted
+ * then has switched voluntarily, which none does inside inet_put_port():
+ * after it, each such release is done. (Without PREEMPTION this is
+ * synchronize_rcu(), and nothing is preempted there.) On PREEMPT_RT a task
+ * blocked on a sleeping lock counts as switched: there the netns' marks
+ * end a second ahead instead, as for a port bind() held.
+ *
+ * Return: how far ahead of now the netns' marks must end.
+ */
+static unsigned long portsel_releases_settle(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return PORTSEL_MEM_FREED_AHEAD;
+	synchronize_rcu_tasks();
+	return 0;
+}
+
+/*
  * @pn takes up a policy that needs releases: they are told from here on.
  * Those not told while it ran the kernel's choice cannot end what its
  * scans left before: end every mark of the netns as a port that bind()
- * held would (dated ahead, so a release in flight while the trace starts
- * is covered), and drop its busy set.
+ * held would, and drop its busy set. Dating that ahead by a second
+ * always, as before, voided every mark for a second after the switch: a
+ * fill to one destination that fast scanned the full parity on every
+ * connect.
  */
 static int portsel_releases_get(struct portsel_net *pn)
 {
+	unsigned long ahead = 0;
 	int err;
 
 	lockdep_assert_held(&portsel_release_mutex);
@@ -77,9 +101,10 @@ static int portsel_releases_get(struct portsel_net *pn)
 		if (err)
 			return err;
 		portsel_release_tracing = true;
+		ahead = portsel_releases_settle();
 	}
 	portsel_release_users++;
-	portsel_mem_freed(&pn->freed_any, jiffies, PORTSEL_MEM_FREED_AHEAD);
+	portsel_mem_freed(&pn->freed_any, jiffies, ahead);
 	portsel_busy_drop(&pn->busy);
 	return 0;
 }

@@ -82,8 +82,8 @@ STRESS_LOADS=50
 # every policy connecting, the memory's refill and exactness, netns, the
 # busy set, load/unload under load with flips; the kernel log always.
 CORE_CASES="load even-first-default history-policies memory-refill \
-memory-release-other-key release-trace busy-set-device netns stress \
-kernel-and-rmmod"
+memory-release-other-key release-trace memory-after-switch busy-set-device \
+netns stress kernel-and-rmmod"
 CORE_STRESS_LOADS=10
 
 keep=0
