@@ -473,6 +473,17 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 	if (!portsel_watching(&pn->watch, now))
 		return;
 	/*
+	 * connect() chooses inside the netns range only: a port outside it
+	 * ends no mark. Every accepted socket's release names its listener's
+	 * port, usually such a one and held by bind(): on a proxy each
+	 * closed client connection would otherwise end every mark of the
+	 * netns for a second. A range write racing with this release is not
+	 * seen, as in portsel_try_port().
+	 */
+	portsel_range_of(net, sk_lo, sk_hi, &r, &lo, &hi);
+	if (port < lo || port > hi)
+		return;
+	/*
 	 * On PREEMPT_RT this callback (preemption off) must not drop the
 	 * lookup's reference: a last put frees the socket through locks
 	 * that sleep there. The check only spares a hint of a port that a
@@ -490,7 +501,6 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 		portsel_mem_freed(&pn->freed_any, now,
 				  PORTSEL_MEM_FREED_AHEAD);
 
-	portsel_range_of(net, sk_lo, sk_hi, &r, &lo, &hi);
 	if (port < r.low || port > r.high)
 		return;
 	portsel_tuple_of(&tuple, skc, net, proto, &r,

@@ -1634,6 +1634,39 @@ case_memory_after_switch() {
 		"$(stat_delta switch skipped_scans)" -ge 5
 }
 
+# A listener's port, outside the range, ends no mark: on a proxy every
+# closed client connection releases it (the accepted socket's bind bucket
+# is the listener's, held by bind()). Fill the even half to one
+# destination (a mark), connect and close once to another (its accepted
+# socket gives port 5xxx back), and the next connect to the first is
+# still refused at once. Shown to fail when such a release ended every
+# mark of the netns for a second.
+case_memory_listener_release() {
+	need_module || return
+	pset policy even-first
+	pset reserve_odd 1
+	pset exhaust_hold_ms 10000
+	set_range 40000 40019
+	new_dst
+	full_dst=$DPORT
+	new_dst
+	hold_ports "127.0.0.1:$full_dst"
+	expect "listener release: the fill" "$HELD_PORTS/$(held_err)" \
+		10/EADDRNOTAVAIL
+	portsel-tool fill -n 1 "127.0.0.1:$DPORT" >/tmp/lr.out
+	expect "listener release: another destination" \
+		"$(grep '^#' /tmp/lr.out)" "# fill ok=1 err=none"
+	usleep 100000
+	stat_snap lr
+	portsel-tool fill -n 1 "127.0.0.1:$full_dst" >/tmp/lr.out
+	expect "listener release: the full one" \
+		"$(sed -n 's/^# fill \(ok=[0-9]* err=[A-Z]*\).*/\1/p' /tmp/lr.out)" \
+		"ok=0 err=EADDRNOTAVAIL"
+	expect "listener release: scan skipped" \
+		"$(stat_delta lr skipped_scans)/$(stat_delta lr probes)" 1/0
+	release_ports
+}
+
 # sleep_until MS: until the uptime is MS milliseconds.
 sleep_until() {
 	left=$(($1 - $(uptime_ms)))
@@ -1895,6 +1928,7 @@ run_case busy-set case_busy_set
 run_case memory-release-other-key case_memory_release_other_key
 run_case release-trace case_release_trace
 run_case memory-after-switch case_memory_after_switch
+run_case memory-listener-release case_memory_listener_release
 run_case memory-watch-covers-mark case_memory_watch_covers_mark
 run_case busy-set-device case_busy_set_device
 run_case socket-range-race case_socket_range_race
