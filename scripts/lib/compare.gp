@@ -9,8 +9,8 @@
 # data), names, hist_titles and colours (one per label, quoted where
 # needed), hash_tics (the hash panel's x labels). hash-I.dat: x, max/mean
 # load of workload 1's one-destination tuples, of its many-destination
-# ones. blk-I.dat (blk_ids): port, times handed out in workload 5's
-# blk_rounds rounds on blk_lo-blk_hi with blk_res reserved.
+# ones. blk-I.dat (blk_ids): rank, times handed out in workload 5's
+# blk_rounds rounds on blk_lo-blk_hi with blk_res reserved, most first.
 
 set encoding utf8
 set terminal pngcairo noenhanced size 1600,1950 font "DejaVu Sans,11"
@@ -87,17 +87,18 @@ if (words(hash_ids) > 0) {
 }
 
 set title sprintf("Beside a reserved block: %d connect/close rounds, a destination each, on %d-%d, %s reserved", blk_rounds, blk_lo, blk_hi, blk_res)
-set xlabel "source port"
+set xlabel "ports, most handed out first (log scale; rank 1 is the port after the block where it is favoured)"
 set ylabel "times handed out (log scale)"
-set xrange [blk_lo:blk_hi + 1]
-set xtics 500 norotate
+set logscale xy
+set xrange [0.8:*]
+set xtics autofreq norotate
+set format x "%.0f"
 set format y "%.0f"
-set logscale y
 set yrange [0.8:*]
-set key top left opaque box
+set key top right opaque box
 if (words(blk_ids) > 0) {
 	plot for [k = 1:words(blk_ids)] sprintf("%s/blk-%d.dat", dir, id(blk_ids, k)) \
-		using 1:2 with points pt 7 ps 0.4 \
+		using 1:2 with steps lw 2 \
 		lc rgb word(colours, id(blk_ids, k)) title word(names, id(blk_ids, k))
 }
 unset multiplot

@@ -96,8 +96,9 @@ def guide(meta):
 
 
 def plot(labels, names, work):
-    """blk-i.dat per label with workload 5: "port count" for every port
-    that came; the label ids that have one."""
+    """blk-i.dat per label with workload 5: "rank count", the ports that
+    came, most often first (the port after the block stands out as rank
+    1 where it is favoured); the label ids that have one."""
     ids = []
     for name, lab in labels.items():
         if not lab.block:
@@ -105,6 +106,7 @@ def plot(labels, names, work):
         i = names.index(name) + 1
         ids.append(i)
         with open("%s/blk-%d.dat" % (work, i), "w", encoding="utf-8") as f:
-            for p in sorted(lab.block):
-                f.write("%d %s\n" % (p, awk_num(lab.block[p])))
+            for rank, n in enumerate(sorted(lab.block.values(),
+                                            reverse=True), 1):
+                f.write("%d %s\n" % (rank, awk_num(n)))
     return ids
