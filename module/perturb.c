@@ -62,7 +62,8 @@ void portsel_perturb_free(struct portsel_perturb *t)
 
 /**
  * portsel_perturb_increment - how far a bucket moves after a success
- * @skipped: busy ports tried before the one handed out
+ * @skipped: slots the scan walked past before the one handed out (busy,
+ *	     known busy or reserved)
  * @rnd: random bits; the low three are used
  * @step: ports between two tries: 2 over one parity, 1 without parity
  *
