@@ -52,6 +52,8 @@ static unsigned int portsel_step_width_max = PORTSEL_STEP_WIDTH_MAX;
 static DEFINE_MUTEX(portsel_release_mutex);
 static unsigned int portsel_release_users;
 static bool portsel_release_tracing;
+/* false once the module is going: see portsel_netns_exit() */
+static bool portsel_release_linger = true;
 
 static void portsel_release_linger_end(struct work_struct *work);
 static DECLARE_DELAYED_WORK(portsel_release_stop, portsel_release_linger_end);
@@ -109,28 +111,39 @@ static int portsel_releases_get(struct portsel_net *pn)
 	return 0;
 }
 
+/*
+ * Stop the trace once nobody needs it, after the scans still running have
+ * ended (one that marked after the trace stopped would leave a mark that
+ * no release can end).
+ */
+static void portsel_releases_stop_unused(void)
+{
+	lockdep_assert_held(&portsel_release_mutex);
+	if (portsel_release_users || !portsel_release_tracing)
+		return;
+	portsel_hook_sync();
+	portsel_release_hook_stop();
+	portsel_release_tracing = false;
+}
+
 /* A netns left such a policy; the last user lets the trace linger. */
 static void portsel_releases_put(void)
 {
 	lockdep_assert_held(&portsel_release_mutex);
-	if (!--portsel_release_users)
+	if (--portsel_release_users)
+		return;
+	if (portsel_release_linger)
 		mod_delayed_work(system_wq, &portsel_release_stop,
 				 PORTSEL_RELEASE_LINGER);
+	else
+		portsel_releases_stop_unused();
 }
 
-/*
- * Nobody came back: stop the trace, once the scans still running have
- * ended (one that marked after the trace stopped would leave a mark that
- * no release can end).
- */
+/* Nobody came back within the linger. */
 static void portsel_release_linger_end(struct work_struct *work)
 {
 	mutex_lock(&portsel_release_mutex);
-	if (!portsel_release_users && portsel_release_tracing) {
-		portsel_hook_sync();
-		portsel_release_hook_stop();
-		portsel_release_tracing = false;
-	}
+	portsel_releases_stop_unused();
 	mutex_unlock(&portsel_release_mutex);
 }
 
@@ -419,9 +432,21 @@ int portsel_netns_init(void)
 	return register_pernet_subsys(&portsel_net_ops);
 }
 
+/*
+ * Unregistering frees every netns' struct portsel_net while the netns
+ * lives on, and the release callbacks read it: the trace must be gone
+ * first. So from here the last user stops it at once (each netns' pre_exit
+ * sets the kernel's policy before anything is freed), and a linger in
+ * progress ends now. A linger queued meanwhile finds nothing to stop;
+ * the flush keeps its work from outliving the module.
+ */
 void portsel_netns_exit(void)
 {
+	cancel_delayed_work_sync(&portsel_release_stop);
+	mutex_lock(&portsel_release_mutex);
+	portsel_release_linger = false;
+	portsel_releases_stop_unused();
+	mutex_unlock(&portsel_release_mutex);
 	unregister_pernet_subsys(&portsel_net_ops);
-	/* every netns is gone: end the last one's linger now */
 	flush_delayed_work(&portsel_release_stop);
 }
