@@ -37,7 +37,7 @@ def do_compare(a):
     if binds:
         sys.stdout.write("bind(0) cost:\n\n%s\n%s\n\n" % (
             binds, compare_out.bind_guide(meta)))
-    block = blockspread.text(rows, compare.COLUMNS)
+    block = compare_out.block_text(rows)
     if block:
         sys.stdout.write("Beside a reserved block:\n\n%s\n%s\n\n" % (
             block, blockspread.guide(meta)))

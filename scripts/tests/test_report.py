@@ -195,12 +195,12 @@ class BlockSpread(unittest.TestCase):
         self.assertEqual(rows["even-first"]["block_rounds"], "")
 
     def test_tables_and_plot(self):
-        from portsel_report import blockspread, compare_out
+        from portsel_report import compare_out
         meta, labels = compare.parse(self.records())
         rows = compare.rows(meta, labels)
         main = compare_out.table_text(rows, meta["DSTS"])
         self.assertNotIn("step_width", main)
-        text = blockspread.text(rows, compare.COLUMNS)
+        text = compare_out.block_text(rows)
         self.assertEqual(text.splitlines()[1].split(),
                          ["kernel", "12", "6", "(50.0", "%)", "2.0", "3",
                           "4", "2"])

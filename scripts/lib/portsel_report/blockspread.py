@@ -47,6 +47,8 @@ HEAD = ("policy", "rounds", "port after the block", "× mean",
 
 
 def body(rows, columns_):
+    """The table's rows (compare_out renders them), labels with the
+    workload only."""
     out = []
     for r in rows:
         c = dict(zip(columns_, r))
@@ -57,26 +59,6 @@ def body(rows, columns_):
                     c["block_after_x"], c["block_next"], c["block_ports"],
                     c["block_reuse_min"] or "–"])
     return out
-
-
-def text(rows, columns_):
-    b = body(rows, columns_)
-    if not b:
-        return ""
-    w = [max(len(x[j]) for x in [HEAD] + b) for j in range(len(HEAD))]
-    return "\n".join((x[0].ljust(w[0]) + "".join(
-        "  " + x[j].rjust(w[j]) for j in range(1, len(x)))).rstrip(" ")
-        for x in [list(HEAD)] + b) + "\n"
-
-
-def markdown(rows, columns_):
-    b = body(rows, columns_)
-    if not b:
-        return ""
-    lines = ["|" + "".join(" %s |" % h for h in HEAD),
-             "|---|" + "--:|" * (len(HEAD) - 1)]
-    lines += ["|" + "".join(" %s |" % x for x in r) for r in b]
-    return "\n".join(lines) + "\n"
 
 
 def guide(meta):

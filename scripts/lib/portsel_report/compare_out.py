@@ -57,6 +57,24 @@ def _narrow(rows):
     return any(dict(zip(COLUMNS, r))["even_pct_narrow"] for r in rows)
 
 
+def _text_table(heads, body, left=1):
+    """Aligned text: the first LEFT columns to the left, the rest to the
+    right, two spaces apart; HEADS are header rows above BODY."""
+    rows = heads + body
+    w = [max(len(x[j]) for x in rows) for j in range(len(rows[0]))]
+    return "\n".join("  ".join(
+        x[j].ljust(w[j]) if j < left else x[j].rjust(w[j])
+        for j in range(len(x))).rstrip(" ") for x in rows) + "\n"
+
+
+def _md_table(head, body, left=1):
+    """A markdown table, the first LEFT columns aligned left."""
+    lines = ["|" + "".join(" %s |" % h for h in head),
+             "|" + "---|" * left + "--:|" * (len(head) - left)]
+    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
+    return "\n".join(lines) + "\n"
+
+
 def _main(rows):
     """The rows with a workload of the main table (not those of the
     reserved block alone)."""
@@ -102,14 +120,7 @@ def table_text(rows, dsts, unit=UNITS_TCG):
     h2 = ["", "1dst/" + d + own, d, "med/mean", "min/mean conn.", "conns",
           "total " + unit[1], "1st half p50/p99", "2nd half p50/p99", "1st/2nd half",
           "25/50/75/full held", "odd %"]
-    body = [cells(r, bool(own)) for r in _main(rows)]
-    w = [max(len(x[j]) for x in [h1, h2] + body) for j in range(len(h1))]
-    lines = []
-    for x in [h1, h2] + body:
-        s = x[0].ljust(w[0]) + "".join("  " + x[j].rjust(w[j])
-                                       for j in range(1, len(x)))
-        lines.append(s.rstrip(" "))
-    return "\n".join(lines) + "\n"
+    return _text_table([h1, h2], [cells(r, bool(own)) for r in _main(rows)])
 
 
 def table_md(rows, dsts, unit=UNITS_TCG):
@@ -122,11 +133,7 @@ def table_md(rows, dsts, unit=UNITS_TCG):
             "1st half p50 / p99 (%s)" % unit[0],
             "2nd half p50 / p99 (%s)" % unit[0], "probes / connect 1st / 2nd half",
             "bind(0) ok % at 25/50/75/full held", "bind(0) odd %"]
-    lines = ["|" + "".join(" %s |" % h for h in head),
-             "|---|" + "--:|" * (len(head) - 1)]
-    lines += ["|" + "".join(" %s |" % c for c in cells(r, bool(own)))
-              for r in _main(rows)]
-    return "\n".join(lines) + "\n"
+    return _md_table(head, [cells(r, bool(own)) for r in _main(rows)])
 
 
 def _k(ns):
@@ -170,12 +177,8 @@ def bind_text(rows, unit=UNITS_TCG):
     body = bind_rows(rows)
     if not body:
         return ""
-    h = bind_head(unit)
     h2 = ["", "25/50/75/full held"] + ["25/50/75/full"] * 4
-    w = [max(len(x[j]) for x in [h, h2] + body) for j in range(len(h))]
-    return "\n".join((x[0].ljust(w[0]) + "".join(
-        "  " + x[j].rjust(w[j]) for j in range(1, len(x)))).rstrip(" ")
-        for x in [h, h2] + body) + "\n"
+    return _text_table([bind_head(unit), h2], body)
 
 
 def bind_md(rows, unit=UNITS_TCG):
@@ -184,10 +187,7 @@ def bind_md(rows, unit=UNITS_TCG):
         return ""
     h = [x + ("" if k == 0 else " at 25/50/75/full held")
          for k, x in enumerate(bind_head(unit))]
-    lines = ["|" + "".join(" %s |" % x for x in h),
-             "|---|" + "--:|" * (len(h) - 1)]
-    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
-    return "\n".join(lines) + "\n"
+    return _md_table(h, body)
 
 
 def bind_guide(meta):
@@ -242,22 +242,14 @@ def hash_text(rows, dsts):
     body = hash_rows(rows, dsts)
     if not body:
         return ""
-    h = hash_head()
-    w = [max(len(x[j]) for x in [h] + body) for j in range(len(h))]
-    lines = [(x[0].ljust(w[0]) + "  " + x[1].ljust(w[1]) + "".join(
-        "  " + x[j].rjust(w[j]) for j in range(2, len(x)))).rstrip(" ")
-        for x in [h] + body]
-    return "\n".join(lines) + "\n"
+    return _text_table([hash_head()], body, left=2)
 
 
 def hash_md(rows, dsts):
     body = hash_rows(rows, dsts)
     if not body:
         return ""
-    lines = ["|" + "".join(" %s |" % x for x in hash_head()),
-             "|---|---|" + "--:|" * 3]
-    lines += ["|" + "".join(" %s |" % x for x in r) for r in body]
-    return "\n".join(lines) + "\n"
+    return _md_table(hash_head(), body, left=2)
 
 
 HASH_GUIDE = (
@@ -272,6 +264,16 @@ HASH_GUIDE = (
     " L4 balancers hash a 5-tuple. Source port mod N: a poor hash. These"
     " are the standard schemes, not any one product's."
     % "/".join(str(b) for b in hashspread.BUCKETS))
+
+
+def block_text(rows):
+    body = blockspread.body(rows, COLUMNS)
+    return _text_table([list(blockspread.HEAD)], body) if body else ""
+
+
+def block_md(rows):
+    body = blockspread.body(rows, COLUMNS)
+    return _md_table(blockspread.HEAD, body) if body else ""
 
 
 def title(meta):
@@ -339,7 +341,7 @@ def markdown(meta, rows):
     if bmd:
         bmd = ("## bind(0) cost\n\n" + bmd + "\n" + bind_guide(meta)
                + "\n\n")
-    kmd = blockspread.markdown(rows, COLUMNS)
+    kmd = block_md(rows)
     if kmd:
         kmd = ("## Beside a reserved block\n\n" + kmd + "\n"
                + blockspread.guide(meta) + "\n\n")
