@@ -554,8 +554,13 @@ static void even_first_starts_at_hash_plus_counter(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, res.skipped_scan);
 }
 
-/* A busy start costs probes, and the bucket moves past them. */
-static void even_first_advance_counts_skipped_ports(struct kunit *test)
+/*
+ * The ten even ports from even-first's start on are busy, or reserved
+ * with @reserved: the eleventh is handed out after @probes tries, and
+ * the bucket moves past the ten, 2 + 2 * 10.
+ */
+static void even_first_advance_past_ten(struct kunit *test,
+					bool reserved, u32 probes)
 {
 	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
 					 40999, false);
@@ -563,17 +568,22 @@ static void even_first_advance_counts_skipped_ports(struct kunit *test)
 	u32 off = portsel_hash_offset(env_hash(env));
 	u32 idx = env_bucket(env);
 	u32 first = r->low + ((off % portsel_range_size(r)) & ~1);
+	unsigned long *ports = reserved ? env->sim->reserved : env->sim->used;
 	struct portsel_result res;
 	u32 i;
 
-	/* the first 10 even ports from the start on are busy */
 	for (i = 0; i < 10; i++)
-		__set_bit(r->low + (first - r->low + 2 * i) % 1000,
-			  env->sim->used);
+		__set_bit(r->low + (first - r->low + 2 * i) % 1000, ports);
 	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
-	KUNIT_EXPECT_EQ(test, res.probes, 11);
+	KUNIT_EXPECT_EQ(test, res.probes, probes);
 	KUNIT_EXPECT_EQ(test, res.port, r->low + (first - r->low + 20) % 1000);
 	KUNIT_EXPECT_EQ(test, env->table->count[idx], 2 + 2 * 10);
+}
+
+/* A busy start costs probes, and the bucket moves past them. */
+static void even_first_advance_counts_skipped_ports(struct kunit *test)
+{
+	even_first_advance_past_ten(test, false, 11);
 }
 
 /*
@@ -583,22 +593,7 @@ static void even_first_advance_counts_skipped_ports(struct kunit *test)
  */
 static void even_first_advance_counts_reserved_ports(struct kunit *test)
 {
-	struct select_env *env = env_new(test, PORTSEL_EVEN_FIRST, 40000,
-					 40999, false);
-	const struct portsel_range *r = &env->req.range;
-	u32 off = portsel_hash_offset(env_hash(env));
-	u32 idx = env_bucket(env);
-	u32 first = r->low + ((off % portsel_range_size(r)) & ~1);
-	struct portsel_result res;
-	u32 i;
-
-	for (i = 0; i < 10; i++)
-		__set_bit(r->low + (first - r->low + 2 * i) % 1000,
-			  env->sim->reserved);
-	KUNIT_ASSERT_EQ(test, env_choose(env, &res), 0);
-	KUNIT_EXPECT_EQ(test, res.probes, 1);
-	KUNIT_EXPECT_EQ(test, res.port, r->low + (first - r->low + 20) % 1000);
-	KUNIT_EXPECT_EQ(test, env->table->count[idx], 2 + 2 * 10);
+	even_first_advance_past_ten(test, true, 1);
 }
 
 static const bool reserve_odd_values[] = { false, true };
