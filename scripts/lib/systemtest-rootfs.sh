@@ -193,8 +193,19 @@ base_build_foreign() {
 	fi
 	step "downloading ${ROOTFS_KERNEL[*]} and their dependencies ($T_ARCH)"
 	mkdir -p "$r/var/cache/portsel-debs/partial"
+	# resolved against the dpkg status the second stage leaves (every deb
+	# debootstrap unpacked, installed), not an empty one: the guest's apt
+	# upgrades the installed binaries of a source package along with the
+	# ones it installs (APT::Get::Upgrade-By-Source-Package), so the
+	# main suite's linux-libc-dev (libc6-dev's) goes to the kernel's
+	# version from the security suite, and needs that deb here
+	while read -r _ deb; do
+		dpkg-deb -f "$r$deb" || return 1
+		printf 'Status: install ok installed\n\n'
+	done <"$r/debootstrap/debpaths" >"$vm/dpkg-status"
 	apt=("${T_APT[@]}" -o "APT::Architecture=$T_ARCH"
 		-o "APT::Architectures=$T_ARCH"
+		-o "Dir::State::status=$vm/dpkg-status"
 		-o "Dir::Cache::archives=$r/var/cache/portsel-debs")
 	if ! apt-get "${apt[@]}" install -y -q --download-only \
 		--no-install-recommends "${ROOTFS_KERNEL[@]}" >>"$log" 2>&1; then
