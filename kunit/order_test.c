@@ -374,6 +374,42 @@ static void step_one_policies_ignore_skip_preferred(struct kunit *test)
 	}
 }
 
+/*
+ * portsel_order_parity_first() is the first port of portsel_order_parity()
+ * for every range, start, reserve_odd and other_first; none where the
+ * order is empty.
+ */
+static void parity_first_is_the_orders_first(struct kunit *test)
+{
+	const struct order_range *c = test->param_value;
+	struct portsel_range r = { .low = c->low, .high = c->high };
+	struct portsel_order o;
+	unsigned int i, flags;
+	u16 want, got;
+	bool any, have;
+
+	for (i = 0; i < ARRAY_SIZE(starts); i++) {
+		for (flags = 0; flags < 4; flags++) {
+			bool reserve_odd = flags & 1, other_first = flags & 2;
+
+			portsel_order_parity(&o, &r, starts[i], reserve_odd,
+					     other_first);
+			any = portsel_order_next(&o, &want);
+			got = 0;
+			have = portsel_order_parity_first(&r, starts[i],
+							  reserve_odd,
+							  other_first, &got);
+			KUNIT_EXPECT_EQ_MSG(test, have, any,
+					    "start %u flags %u", starts[i],
+					    flags);
+			if (any && have)
+				KUNIT_EXPECT_EQ_MSG(test, got, want,
+						    "start %u flags %u",
+						    starts[i], flags);
+		}
+	}
+}
+
 /* An exhausted order stays exhausted. */
 static void order_ends_and_stays_ended(struct kunit *test)
 {
@@ -811,6 +847,8 @@ static struct kunit_case order_test_cases[] = {
 	KUNIT_CASE_PARAM(starts_cover_the_whole_range, order_range_gen_params),
 	KUNIT_CASE(step_one_policies_ignore_skip_preferred),
 	KUNIT_CASE(order_ends_and_stays_ended),
+	KUNIT_CASE_PARAM(parity_first_is_the_orders_first,
+			 order_range_gen_params),
 	KUNIT_CASE(scan_step_draws_over_the_whole_bound),
 	KUNIT_CASE_PARAM(scan_step_follows_the_kernels_rule, step_gen_params),
 	KUNIT_CASE(scan_step_off_and_single_slot),

@@ -11,6 +11,7 @@
 
 #include <linux/atomic.h>
 #include <linux/ftrace.h>
+#include <linux/module.h>
 #include <linux/seqlock.h>
 #include <linux/sysctl.h>
 #include <linux/version.h>
@@ -48,6 +49,18 @@ register_net_sysctl_sz(struct net *net, const char *path,
 {
 	return register_net_sysctl(net, path, table);
 }
+#endif
+
+/*
+ * Is @addr in @mod's text? 6.4 split a module's memory by type, and
+ * within_module() became a loop over every type: about a hundred
+ * instructions on every connect's redirect, where one range will do.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define portsel_within_module_text(addr, mod) \
+	within_module_mem_type(addr, mod, MOD_TEXT)
+#else
+#define portsel_within_module_text(addr, mod) within_module_core(addr, mod)
 #endif
 
 /* 6.10 takes the source of __assign_str() from its __string(). */

@@ -16,7 +16,9 @@
  * range.
  */
 
+#include <linux/bits.h>
 #include <linux/jiffies.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
@@ -274,23 +276,63 @@ static void portsel_range_of(struct net *net, u16 sk_lo, u16 sk_hi,
 	portsel_range_narrow(r, sk_lo, sk_hi);
 }
 
+/*
+ * msecs_to_jiffies() of the hold, inline: a hold is at most
+ * PORTSEL_EXHAUST_HOLD_MAX ms, so the product cannot overflow, and the
+ * rounding is the same (up).
+ */
+static unsigned long portsel_hold_jiffies(unsigned int ms)
+{
+	BUILD_BUG_ON((u64)PORTSEL_EXHAUST_HOLD_MAX * HZ > U32_MAX);
+	return DIV_ROUND_UP(ms * HZ, MSEC_PER_SEC);
+}
+
 /* The clock of even-first's memory. */
 static unsigned long portsel_jiffies(void)
 {
 	return jiffies;
 }
 
+/*
+ * Each CPU's unused random bits. even-first reads three bits a connect:
+ * get_random_u8() would spend a byte on them, and with its batch's lock,
+ * IRQs off and refills cost about as much as the policy's own choice. A
+ * word of get_random_u64() serves 21 connects instead, as unpredictable,
+ * and no bit is handed out twice.
+ */
+struct portsel_rnd_pool {
+	u64 bits;
+	unsigned int left;
+};
+
+static DEFINE_PER_CPU(struct portsel_rnd_pool, portsel_rnd_pool);
+
+static u32 portsel_draw_bits(unsigned int n)
+{
+	struct portsel_rnd_pool *p = get_cpu_ptr(&portsel_rnd_pool);
+	u32 bits;
+
+	if (p->left < n) {
+		p->bits = get_random_u64();
+		p->left = 64;
+	}
+	bits = p->bits & GENMASK(n - 1, 0);
+	p->bits >>= n;
+	p->left -= n;
+	put_cpu_ptr(&portsel_rnd_pool);
+	return bits;
+}
+
 /* The random bits the policy reads, and no more. */
 static u32 portsel_draw(enum portsel_policy policy)
 {
-	switch (portsel_policies[policy].rnd_bits) {
-	case 0:
+	unsigned int n = portsel_policies[policy].rnd_bits;
+
+	if (!n)
 		return 0;
-	case 8:
-		return get_random_u8();
-	default:
-		return get_random_u32();
-	}
+	if (n < 32)
+		return portsel_draw_bits(n);
+	return get_random_u32();
 }
 
 /**
@@ -316,9 +358,14 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	};
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
-	struct portsel_net *pn = portsel_net(net);
-	struct portsel_tuple tuple;
-	struct portsel_request req;
+	struct portsel_net *pn = portsel_net_connect(net);
+	/*
+	 * Both are filled whole below (portsel_tuple_init() clears the
+	 * tuple's padding for siphash()): spare every connect the kernel's
+	 * stack zeroing of them first.
+	 */
+	struct portsel_tuple tuple __uninitialized;
+	struct portsel_request req __uninitialized;
 	struct portsel_shared sh = {
 		.table = &portsel_table,
 		.hint = &pn->hint,
@@ -332,7 +379,6 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		.try_port = portsel_try_port,
 		.known = &t.set,
 	};
-	struct portsel_busy_dest dest;
 	struct portsel_result res;
 	u16 sk_lo, sk_hi;
 	u32 user;
@@ -361,6 +407,8 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	t.now = req.now;
 	/* a set kept from an earlier connect to this destination */
 	if (rcu_access_pointer(pn->busy)) {
+		struct portsel_busy_dest dest;
+
 		portsel_busy_dest_of(&dest, &sk->__sk_common, sk->sk_protocol);
 		t.cache = portsel_busy_get(&pn->busy, &dest, req.now);
 		portsel_busyset_view(&t.set, t.cache);
@@ -371,7 +419,7 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 	req.step_width = portsel_policies[req.policy].step_width ?
 			 READ_ONCE(pn->step_width) : 0;
 	req.step_rnd = req.step_width ? get_random_u32() : 0;
-	req.hold = msecs_to_jiffies(READ_ONCE(pn->exhaust_hold_ms));
+	req.hold = portsel_hold_jiffies(READ_ONCE(pn->exhaust_hold_ms));
 
 	err = portsel_choose(&req, &sh, &ops, &t, &res);
 
@@ -385,9 +433,12 @@ int portsel_connect(struct inet_timewait_death_row *death_row,
 		err = -EAGAIN;
 	if (err == -EAGAIN)
 		err = portsel_hook_call_orig(death_row, sk, port_offset, check);
-	if (!err)
-		portsel_busy_taken(t.cache, sk);
-	portsel_busy_put(t.cache);
+	/* most connects have no busy set: no call for them */
+	if (t.cache) {
+		if (!err)
+			portsel_busy_taken(t.cache, sk);
+		portsel_busy_put(t.cache);
+	}
 
 	/*
 	 * Report the port the socket holds: should the netns range change
@@ -443,19 +494,18 @@ static u64 portsel_port_offset_of(const struct sock_common *skc)
 
 /*
  * A port given back (a socket's, or a dying TIME_WAIT socket's): tell
- * even-first's memory. Costs one read of the netns' watch unless a scan
- * of the netns met a busy port lately (or a mark may still live). The
- * port is free for every socket of its destination, whatever their key:
- * its destination's released slot moves, and the netns' one too when
- * bind() held the port, which frees it for every destination. Then its
- * own key's word takes it as a hint. A TIME_WAIT socket no longer knows
+ * even-first's memory and the busy set, once portsel_release_told() found
+ * either in use. The port is free for every socket of its destination,
+ * whatever their key: its destination's released slot moves, and the
+ * netns' one too when bind() held the port, which frees it for every
+ * destination. Then its own key's word takes it as a hint. A TIME_WAIT socket no longer knows
  * its IP_LOCAL_PORT_RANGE: its hint goes to the key of the netns range.
  */
 static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 			     const struct sock_common *skc, u8 proto,
 			     u16 sk_lo, u16 sk_hi, bool bind_held)
 {
-	struct portsel_net *pn = portsel_net(net);
+	struct portsel_net *pn = portsel_net_rcu(net);
 	struct portsel_tuple tuple;
 	struct portsel_range r;
 	unsigned long now;
@@ -463,11 +513,6 @@ static void portsel_released(struct net *net, struct inet_hashinfo *hashinfo,
 	u64 offset, hash;
 	int lo, hi;
 
-	/*
-	 * Pairs with portsel_watch_until() and with the busy set's walk:
-	 * the port is unhashed before this.
-	 */
-	smp_mb();
 	portsel_busy_released(&pn->busy, skc, proto);
 	now = jiffies;
 	if (!portsel_watching(&pn->watch, now))
@@ -525,14 +570,33 @@ static bool portsel_bind_held(const struct inet_bind_bucket *tb)
 		      READ_ONCE(tb->fastreuseport) >= 0);
 }
 
+/*
+ * Has a release in this netns anything to tell? Only while a busy set is
+ * kept or releases are watched: at low occupancy neither is, and every
+ * release stops here. The full barrier pairs with portsel_watch_until()
+ * and with the busy set's walk: the port is unhashed before this.
+ */
+static bool portsel_release_told(struct net *net)
+{
+	const struct portsel_net *pn = portsel_net_rcu(net);
+
+	/* the unhashing before the reads: see above */
+	smp_mb();
+	return rcu_access_pointer(pn->busy) ||
+	       portsel_watching(&pn->watch, jiffies);
+}
+
 /**
  * portsel_connect_released_sock - a TCP or DCCP socket gives its port back
  * @sk: the socket, at the entry of inet_put_port()
  */
 void portsel_connect_released_sock(struct sock *sk)
 {
-	u32 range = portsel_sk_port_range(inet_sk(sk));
+	u32 range;
 
+	if (!portsel_release_told(sock_net(sk)))
+		return;
+	range = portsel_sk_port_range(inet_sk(sk));
 	portsel_released(sock_net(sk), tcp_or_dccp_get_hashinfo(sk),
 			 &sk->__sk_common, sk->sk_protocol,
 			 range & 0xffff, range >> 16,
@@ -551,6 +615,8 @@ void portsel_connect_released_tw(struct inet_timewait_sock *tw,
 	u8 proto = hashinfo == net->ipv4.tcp_death_row.hashinfo ?
 		   IPPROTO_TCP : IPPROTO_DCCP;
 
+	if (!portsel_release_told(net))
+		return;
 	portsel_released(net, hashinfo, &tw->__tw_common, proto, 0, 0,
 			 portsel_bind_held(tw->tw_tb));
 }

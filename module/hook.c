@@ -103,7 +103,7 @@ static void notrace portsel_ftrace_thunk(unsigned long ip,
 					 struct ftrace_ops *op,
 					 struct ftrace_regs *fregs)
 {
-	if (!within_module(parent_ip, THIS_MODULE))
+	if (!portsel_within_module_text(parent_ip, THIS_MODULE))
 		portsel_arch_redirect(fregs, (unsigned long)portsel_hash_connect);
 }
 
@@ -316,16 +316,32 @@ static void notrace portsel_release_thunk(unsigned long ip,
 	void *arg0 = (void *)ftrace_regs_get_argument(fregs, 0);
 	void *arg1 = (void *)ftrace_regs_get_argument(fregs, 1);
 
+	/* an RCU read-side section for the callbacks, as ftrace's assist gives */
+	preempt_disable_notrace();
 	if (ip == portsel_put_port_addr)
 		static_call(portsel_released_sock)(arg0);
 	else if (ip == portsel_tw_unhash_addr)
 		static_call(portsel_released_tw)(arg0, arg1);
+	preempt_enable_notrace();
 }
 
-/* The arguments are in every ftrace_regs only with WITH_ARGS. */
+/*
+ * The arguments are in every ftrace_regs only with WITH_ARGS.
+ *
+ * No RECURSION, so every release is spared ftrace_ops_assist_func(): the
+ * guard is for callbacks that may reach their own traced functions, and
+ * these cannot. What they call (the busy set, the established-hash
+ * lookup and its sock_gen_put(), the port hashes, the memory) never
+ * gives a port back: a socket's last put frees it, and its port went back
+ * before, in the inet_put_port() or inet_twsk_bind_unhash() we are in or
+ * an earlier one. A release from an interrupt that lands inside the
+ * callback is a call of its own, not a recursion: the callbacks keep no
+ * state across calls. Removal waits for a task preempted before the
+ * preempt_disable_notrace() as for the redirect (portsel_hook_remove()).
+ */
 static struct ftrace_ops portsel_release_ops = {
 	.func	= portsel_release_thunk,
-	.flags	= PORTSEL_FTRACE_OPS_REGS | FTRACE_OPS_FL_RECURSION,
+	.flags	= PORTSEL_FTRACE_OPS_REGS,
 };
 
 /**
@@ -404,8 +420,10 @@ int portsel_release_hook_start(void)
 /**
  * portsel_release_hook_stop - stop telling port releases
  *
- * For ops in module data ftrace waits, before returning, until no CPU can
- * be in the callback (it runs with preemption off). May sleep.
+ * For ops in module data ftrace waits, before returning, until no task
+ * can be in the trampoline or the callback: synchronize_rcu_tasks_rude()
+ * and, with PREEMPTION, synchronize_rcu_tasks() (ftrace_shutdown()), as
+ * for the redirect. May sleep.
  */
 void portsel_release_hook_stop(void)
 {

@@ -90,9 +90,35 @@ static inline bool portsel_mem_update(u64 *word, u64 *old, u64 new)
 	return try_cmpxchg64(word, old, new);
 }
 
-bool portsel_mem_full(u64 w, u32 tag, unsigned long now, unsigned long hold);
-bool portsel_mem_freed_since(u16 freed, u64 w, unsigned long now);
-u16 portsel_mem_hint(u64 w, u32 tag);
+/* Inline: every even-first connect reads its word through these. */
+
+/**
+ * portsel_mem_full - is the key's preferred parity known to be full?
+ * @w: the bucket's word
+ * @tag: the key's tag
+ * @now: jiffies
+ * @hold: how long a mark holds, in jiffies (below 2^16); 0 disables it
+ *
+ * Return: true from the marking scan's jiffy up to, not including, @hold
+ * later, unless a release of one of the key's preferred ports cleared it.
+ */
+static inline bool portsel_mem_full(u64 w, u32 tag, unsigned long now,
+				    unsigned long hold)
+{
+	u16 stamp = portsel_mem_stamp(w);
+
+	if (!hold || !stamp || portsel_mem_tag(w) != tag)
+		return false;
+	/* u16 arithmetic: exact, as a mark is younger than its epoch */
+	return (u16)((u16)now - stamp) < hold;
+}
+
+/* The port of the key released last, or 0. */
+static inline u16 portsel_mem_hint(u64 w, u32 tag)
+{
+	return portsel_mem_tag(w) == tag ? portsel_mem_hint_port(w) : 0;
+}
+
 void portsel_mem_released(u64 *word, u32 tag, u16 port, bool preferred);
 
 /*
@@ -102,12 +128,38 @@ void portsel_mem_released(u64 *word, u32 tag, u16 port, bool preferred);
  * dated ahead, the release ends the marks of scans that start meanwhile).
  */
 #define PORTSEL_MEM_FREED_AHEAD	HZ
+
 static_assert(PORTSEL_MEM_FREED_AHEAD < PORTSEL_RESALT_PERIOD);
 
 static inline void portsel_mem_freed(u16 *slot, unsigned long now,
 				     unsigned long ahead)
 {
 	WRITE_ONCE(*slot, (u16)(now + ahead));
+}
+
+/**
+ * portsel_mem_freed_since - was a port given back since the word's mark?
+ * @freed: a slot of the released table as portsel_mem_freed() left it
+ * @w: a word that portsel_mem_full() found marked
+ * @now: jiffies, read after @freed
+ *
+ * The mark's scan began at its stamp; a release in that very jiffy, or
+ * in the one before (a stamp of jiffy 0 is recorded as 1), may have come
+ * after it and counts, and so does one dated up to
+ * %PORTSEL_MEM_FREED_AHEAD past @now (see portsel_mem_freed()). The
+ * window is far shorter than 2^16 jiffies, so 16-bit arithmetic is exact
+ * for every release inside it; an older slot value that aliases into it
+ * only costs a scan.
+ *
+ * Return: true if the slot moved inside the window.
+ */
+static inline bool portsel_mem_freed_since(u16 freed, u64 w,
+					   unsigned long now)
+{
+	u16 from = portsel_mem_stamp(w) - 1;
+	u16 to = (u16)now + PORTSEL_MEM_FREED_AHEAD;
+
+	return (u16)(freed - from) <= (u16)(to - from);
 }
 
 #endif /* _PORTSEL_MEMORY_H */

@@ -3,6 +3,8 @@
 #define _PORTSEL_NETNS_H
 
 #include <linux/cache.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -51,6 +53,35 @@ extern unsigned int portsel_net_id;
 static inline struct portsel_net *portsel_net(const struct net *net)
 {
 	return net_generic(net, portsel_net_id);
+}
+
+/*
+ * portsel_net() inside an RCU read-side section of any flavour, as the
+ * release callbacks are (preemption off): without net_generic()'s own
+ * rcu_read_lock(), two calls on a PREEMPT_RCU kernel for every release.
+ */
+static inline struct portsel_net *portsel_net_rcu(const struct net *net)
+{
+	const struct net_generic *ng;
+
+	ng = rcu_dereference_check(net->gen, rcu_read_lock_any_held());
+	return ng->ptr[portsel_net_id];
+}
+
+/*
+ * portsel_net() on the connect path: preemption off is an RCU read-side
+ * section too, and costs two inline instructions where a PREEMPT_RCU
+ * kernel's rcu_read_lock() and rcu_read_unlock() are two calls. The
+ * struct lives as long as the netns, which the connecting socket holds.
+ */
+static inline struct portsel_net *portsel_net_connect(const struct net *net)
+{
+	struct portsel_net *pn;
+
+	preempt_disable();
+	pn = portsel_net_rcu(net);
+	preempt_enable();
+	return pn;
 }
 
 int portsel_netns_init(void);

@@ -13,26 +13,6 @@
 
 #include "order.h"
 
-static void portsel_order_start(struct portsel_order *o)
-{
-	o->npass = 0;
-	o->cur = 0;
-	o->k = 0;
-	o->slot = 0;
-}
-
-static void portsel_pass_add(struct portsel_order *o, u16 base, u8 step,
-			     u32 count, u32 start, u32 stride)
-{
-	struct portsel_pass *p = &o->pass[o->npass++];
-
-	p->base = base;
-	p->step = step;
-	p->count = count;
-	p->start = count ? start % count : 0;
-	p->stride = count ? stride % count : 0;
-}
-
 /**
  * portsel_order_linear - every port from @start on, wrapping
  * @o: the order to fill
@@ -51,40 +31,6 @@ void portsel_order_linear(struct portsel_order *o,
 				 start / 2, 1);
 	else
 		portsel_pass_add(o, r->low, 1, portsel_range_size(r), start, 1);
-}
-
-/**
- * portsel_order_parity - one parity, then the other, in steps of 2
- * @o: the order to fill
- * @r: the effective range
- * @start: where to begin, as an offset from @r->low (any value; reduced
- *	here), rounded down to the preferred parity; the other parity
- *	resumes next to it, as the kernel's second pass does
- * @reserve_odd: the preferred parity alone
- * @other_first: the other parity first and the preferred one last
- *	(even-first, when the preferred parity is known to be full)
- */
-void portsel_order_parity(struct portsel_order *o,
-			  const struct portsel_range *r, u32 start,
-			  bool reserve_odd, bool other_first)
-{
-	u32 slot = start % portsel_range_size(r) / 2;
-	u32 pref = portsel_range_preferred(r);
-	u32 other = portsel_range_other(r);
-
-	portsel_order_start(o);
-	if (reserve_odd) {
-		if (!other_first)
-			portsel_pass_add(o, r->low, 2, pref, slot, 1);
-		return;
-	}
-	if (other_first) {
-		portsel_pass_add(o, r->low + 1, 2, other, slot, 1);
-		portsel_pass_add(o, r->low, 2, pref, slot, 1);
-	} else {
-		portsel_pass_add(o, r->low, 2, pref, slot, 1);
-		portsel_pass_add(o, r->low + 1, 2, other, slot, 1);
-	}
 }
 
 /**
@@ -164,9 +110,9 @@ u32 portsel_order_scan_step(u32 count, u32 width, u32 rnd)
 }
 
 /**
- * portsel_order_step_width - give each pass of @o Linux's random scan step
+ * portsel_order_step_width_apply - give each pass of @o Linux's random scan step
  * @o: an order from portsel_order_linear() or portsel_order_parity()
- * @width: net.portsel.step_width; 0 leaves @o as it is
+ * @width: net.portsel.step_width, not 0
  * @rnd: random bits, one draw for every pass
  *
  * Each pass keeps its start and gets the stride portsel_order_scan_step()
@@ -175,12 +121,11 @@ u32 portsel_order_scan_step(u32 count, u32 width, u32 rnd)
  * (whose top port portsel offers and the kernel does not), and each pass
  * gets a stride coprime to its own count, from the same draw.
  */
-void portsel_order_step_width(struct portsel_order *o, u32 width, u32 rnd)
+void portsel_order_step_width_apply(struct portsel_order *o, u32 width,
+				    u32 rnd)
 {
 	unsigned int i;
 
-	if (!width)
-		return;
 	for (i = 0; i < o->npass; i++) {
 		struct portsel_pass *p = &o->pass[i];
 
@@ -188,34 +133,4 @@ void portsel_order_step_width(struct portsel_order *o, u32 width, u32 rnd)
 			p->stride = portsel_order_scan_step(p->count, width,
 							    rnd) % p->count;
 	}
-}
-
-/**
- * portsel_order_next - the next candidate
- * @o: the order
- * @port: the candidate, when one is left
- *
- * Return: false once every port of every pass has been produced.
- */
-bool portsel_order_next(struct portsel_order *o, u16 *port)
-{
-	const struct portsel_pass *p;
-
-	while (o->cur < o->npass) {
-		p = &o->pass[o->cur];
-		if (o->k < p->count) {
-			if (!o->k++) {
-				o->slot = p->start;
-			} else {
-				o->slot += p->stride;
-				if (o->slot >= p->count)
-					o->slot -= p->count;
-			}
-			*port = p->base + p->step * o->slot;
-			return true;
-		}
-		o->cur++;
-		o->k = 0;
-	}
-	return false;
 }

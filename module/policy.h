@@ -45,7 +45,7 @@ typedef int (*portsel_choose_t)(const struct portsel_request *req,
  * available_policies, the statistics' rows, the tracepoint and the
  * scripts all take the names from this table.
  * @rnd_bits is how many low bits of the request's random word the
- * function reads (0, 8 or 32): the hook draws no more than that, since a
+ * function reads (0 to 32): the hook draws no more than that, since a
  * draw is a good part of what a connect costs.
  * @step_width: the function scans as the kernel does and honours
  * net.portsel.step_width; the hook draws the step's random word for it

@@ -81,18 +81,6 @@ int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 	return -EADDRNOTAVAIL;
 }
 
-/**
- * portsel_watching - are the netns' port releases being watched?
- * @watch: until when they are (jiffies)
- * @now: jiffies
- *
- * Return: true while a release must update even-first's memory.
- */
-bool portsel_watching(const unsigned long *watch, unsigned long now)
-{
-	return time_before(now, READ_ONCE(*watch));
-}
-
 /*
  * Make sure releases are watched until @until at least, and return until
  * when they are now. The watch only ever moves forward (a connect that
@@ -160,11 +148,12 @@ struct portsel_ef {
 	u16 tried;		/* the hint, once tried */
 };
 
-static int portsel_ef_try(struct portsel_ef *ef,
-			  const struct portsel_request *req,
-			  struct portsel_shared *sh,
-			  const struct portsel_probe_ops *ops, void *ctx,
-			  struct portsel_result *res, u16 port)
+static __always_inline int portsel_ef_try(struct portsel_ef *ef,
+					  const struct portsel_request *req,
+					  struct portsel_shared *sh,
+					  const struct portsel_probe_ops *ops,
+					  void *ctx, struct portsel_result *res,
+					  u16 port)
 {
 	int err;
 
@@ -183,6 +172,21 @@ static int portsel_ef_try(struct portsel_ef *ef,
 		ef->unwatched = port;
 	}
 	return err;
+}
+
+/*
+ * A candidate not to try: the hint that failed already, a port known busy
+ * (it counts as a probe once releases are watched) or a reserved one.
+ */
+static __always_inline bool portsel_ef_skip(struct portsel_ef *ef,
+					    const struct portsel_probe_ops *ops,
+					    void *ctx,
+					    struct portsel_result *res,
+					    u16 port)
+{
+	return port == ef->tried ||
+	       (ef->watched && portsel_known_busy(ops, res, port)) ||
+	       portsel_ops_reserved(ops, ctx, port);
 }
 
 /*
@@ -320,7 +324,7 @@ static int portsel_even_first(const struct portsel_request *req,
 	struct portsel_order o;
 	bool full = false, judged;
 	u16 port, hint = 0;
-	u32 idx, walked = 0;
+	u32 idx, start, walked = 0;
 	u64 hash;
 	int err;
 
@@ -367,9 +371,23 @@ static int portsel_even_first(const struct portsel_request *req,
 	/* a key known full starts on the other parity: nothing to judge */
 	judged = full;
 	err = -EADDRNOTAVAIL;
-	portsel_order_parity(&o, &req->range, READ_ONCE(t->count[idx]) + ef.tag,
-			     req->reserve_odd, full);
+	start = READ_ONCE(t->count[idx]) + ef.tag;
+	/*
+	 * The order's first port before the order: most connects take it and
+	 * never build the rest. It is the loop's first iteration, done the
+	 * loop's way (a first pass never judges).
+	 */
+	if (portsel_order_parity_first(&req->range, start, req->reserve_odd,
+				       full, &port) &&
+	    !portsel_ef_skip(&ef, ops, ctx, res, port)) {
+		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
+		if (err != -EADDRNOTAVAIL)
+			goto out;
+	}
+	portsel_order_parity(&o, &req->range, start, req->reserve_odd, full);
 	portsel_order_step_width(&o, req->step_width, req->step_rnd);
+	/* the first port, done above */
+	portsel_order_next(&o, &port);
 	while (portsel_order_next(&o, &port)) {
 		if (!judged && portsel_order_pass(&o) > 0) {
 			judged = true;
@@ -380,10 +398,7 @@ static int portsel_even_first(const struct portsel_request *req,
 				goto out;
 			}
 		}
-		/* a port known busy counts once releases are watched */
-		if (port == ef.tried ||
-		    (ef.watched && portsel_known_busy(ops, res, port)) ||
-		    portsel_ops_reserved(ops, ctx, port))
+		if (portsel_ef_skip(&ef, ops, ctx, res, port))
 			continue;
 		err = portsel_ef_try(&ef, req, sh, ops, ctx, res, port);
 		if (err != -EADDRNOTAVAIL) {
@@ -544,7 +559,7 @@ const struct portsel_policy_ops portsel_policies[PORTSEL_POLICY_NR] = {
 	[PORTSEL_KERNEL]		= { "kernel", NULL, 0, false },
 	/* the increment's random 0..7 */
 	[PORTSEL_EVEN_FIRST]		= { "even-first", portsel_even_first,
-					    8, true },
+					    3, true },
 	[PORTSEL_SEQUENTIAL]		= { "sequential", portsel_sequential,
 					    0, false },
 	/* the kernel's scan shape: its step width applies */

@@ -2,6 +2,8 @@
 #ifndef _PORTSEL_SELECT_H
 #define _PORTSEL_SELECT_H
 
+#include <linux/compiler.h>
+#include <linux/jiffies.h>
 #include <linux/siphash.h>
 #include <linux/types.h>
 
@@ -81,7 +83,21 @@ struct portsel_result {
 
 int portsel_probe(struct portsel_order *o, const struct portsel_probe_ops *ops,
 		  void *ctx, struct portsel_result *res);
-bool portsel_watching(const unsigned long *watch, unsigned long now);
+/**
+ * portsel_watching - are the netns' port releases being watched?
+ * @watch: until when they are (jiffies)
+ * @now: jiffies
+ *
+ * Inline: every release of a port asks.
+ *
+ * Return: true while a release must update even-first's memory.
+ */
+static inline bool portsel_watching(const unsigned long *watch,
+				    unsigned long now)
+{
+	return time_before(now, READ_ONCE(*watch));
+}
+
 int portsel_choose(const struct portsel_request *req,
 		   struct portsel_shared *sh,
 		   const struct portsel_probe_ops *ops, void *ctx,
