@@ -56,9 +56,12 @@ vmtest:
 # The vmtest cases on a lockdep + KASAN debug kernel built from Debian's
 # linux-source-6.1 (cached; the first build is long); ARGS=--kcsan on a
 # lockdep + KCSAN one. ARGS=--self-check shows that a deliberate bug
-# fails it.
+# fails it. TARGET=NAME (an amd64 row of scripts/targets; FLAVOUR=F
+# means bookworm-F) stands the kernel in for that row's: Debian 13's
+# linux-source-6.12 with the row's compiler for a 6.12 row, PREEMPT_RT
+# besides for trixie-rt-amd64.
 debugtest:
-	@scripts/debugtest.sh $(ARGS)
+	@scripts/debugtest.sh --target '$(or $(TARGET),bookworm-$(FLAVOUR))' $(ARGS)
 
 kunit:
 	@scripts/kunit.sh $(if $(FILTER),--filter '$(FILTER)')

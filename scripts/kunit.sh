@@ -35,9 +35,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/host.sh
 . "$(dirname "$0")/lib/host.sh"
+PORTSEL_SAY_PREFIX=kunit.sh
 
-# The 6.12 sources come from the target that ships them (scripts/targets).
-SOURCE_612_TARGET=trixie-amd64
 # Bump when the graft below changes, so cached trees are grafted again.
 GRAFT_VERSION=2
 # Seconds the booted UML may take to run every suite (build not included).
@@ -55,7 +54,7 @@ non-zero on any failure, crash, timeout or build error.
   --source SERIES  the kernel sources UML is built from: 6.1 (default,
                  Debian 12's linux-source-6.1, installed by deps.sh) or
                  6.12 (Debian 13's linux-source-6.12, fetched into the
-                 cache with the $SOURCE_612_TARGET target's private apt)
+                 cache with the $PORTSEL_SOURCE_612_TARGET target's private apt)
   --filter GLOB  run only the matching suites or tests, as kunit.py's
                  filter_glob: "portsel_hash", "portsel_select.*mark*"
   --kasan        also enable KASAN (its own build, about 5 minutes the
@@ -106,32 +105,10 @@ fail_run() {
 "$PORTSEL_ROOT/scripts/deps.sh" || fail_run "scripts/deps.sh failed"
 
 cache=$PORTSEL_CACHE/kunit
-if [ "$series" = 6.1 ]; then
-	tarball=/usr/src/linux-source-6.1.tar.xz
-	[ -f "$tarball" ] || fail_run "$tarball is missing (package linux-source-6.1)"
-	version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-else
-	# the .deb of the suite's candidate, kept in the cache by version
-	if ! portsel_target "$SOURCE_612_TARGET" || ! portsel_target_apt; then
-		fail_run "no apt for target $SOURCE_612_TARGET"
-	fi
-	version=$(apt-cache "${T_APT[@]}" show --no-all-versions linux-source-6.12 |
-		sed -n 's/^Version: //p')
-	[ -n "$version" ] || fail_run "no linux-source-6.12 in $T_SUITE"
-	debs=$cache/debs-6.12-$version
-	tarball=$debs/usr/src/linux-source-6.12.tar.xz
-	if [ ! -f "$tarball" ]; then
-		say "fetching linux-source-6.12 $version (once)"
-		rm -rf "$debs"
-		mkdir -p "$debs"
-		if ! (cd "$debs" && apt-get "${T_APT[@]}" download -qq \
-			"linux-source-6.12=$version") ||
-		   ! dpkg-deb -x "$debs"/linux-source-6.12_*.deb "$debs"; then
-			fail_run "cannot fetch linux-source-6.12 $version"
-		fi
-		rm -f "$debs"/linux-source-6.12_*.deb
-	fi
-fi
+# the tarball: 6.1's installed, 6.12's fetched into the cache (host.sh)
+portsel_source "$series" || fail_run "no linux-source-$series"
+version=$S_VERSION
+tarball=$S_TARBALL
 TREE_NAME=$(basename "$tarball" .tar.xz)
 src=$cache/src-$version
 ksrc=$src/$TREE_NAME

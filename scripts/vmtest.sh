@@ -44,7 +44,10 @@ module); the kernel is the one of \$PORTSEL_MODULE (default ./portsel.ko).
   --kdir KDIR     build portsel in a scratch copy against the build tree
                   KDIR and boot its kernel (PORTSEL_VM_KERNEL and
                   PORTSEL_VM_MODDIR for one that is not installed;
-                  PORTSEL_MAKE_FLAGS: more make arguments for the build)
+                  PORTSEL_MAKE_FLAGS: more make arguments for the build;
+                  PORTSEL_KDIR_CHROOT: a chroot of scripts/lib/targets.sh
+                  whose compiler built KDIR, which sees KDIR and its
+                  sources at their own paths)
   --keep          keep the work directory (console.log, result, initramfs)
   --timeout SECS  wall-clock limit for the VM (default $PORTSEL_VM_TIMEOUT,
                   twice that for an arm64 target)
@@ -164,7 +167,13 @@ if [ -n "$target" ]; then
 		timeout=$((timeout * 2))
 	fi
 elif [ -n "$build_kdir" ]; then
-	T_KDIR=$build_kdir T_CHROOT=
+	T_KDIR=$build_kdir T_CHROOT=${PORTSEL_KDIR_CHROOT:-}
+	if [ -n "$T_CHROOT" ]; then
+		T_KDIR=$(readlink -f "$build_kdir")
+		T_CHROOT_BINDS=("$T_KDIR")
+		[ ! -e "$T_KDIR/source" ] ||
+			T_CHROOT_BINDS+=("$(readlink -f "$T_KDIR/source")")
+	fi
 fi
 # portsel from a scratch copy of its sources (those dkms gets), so that
 # the checkout's own portsel.ko stays the default kernel's.

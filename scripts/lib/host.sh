@@ -152,9 +152,10 @@ portsel_operands_only() {
 . "$PORTSEL_ROOT/scripts/lib/initramfs.sh"
 
 # portsel_linux_source SRC [TARBALL]: the pristine tree of Debian's
-# linux-source-<series> TARBALL (default /usr/src/linux-source-6.1.tar.xz)
-# in SRC/linux-source-<series>, extracted once and shared by
-# scripts/kunit.sh and scripts/debugtest.sh, which only ever read it.
+# linux-source-<series> TARBALL (default /usr/src/linux-source-6.1.tar.xz;
+# portsel_source gives it) in SRC/linux-source-<series>, extracted once
+# and shared by scripts/kunit.sh and scripts/debugtest.sh, which only
+# ever read it.
 # Extracted aside and
 # renamed into place when complete, so an interrupted extraction is never
 # mistaken for a tree; one run extracts while the others wait. Returns 1
@@ -184,4 +185,59 @@ portsel_linux_source() {
 	fi
 	exec 8>&-
 	return $rc
+}
+
+# The 6.12 sources come from the target that ships them (scripts/targets).
+PORTSEL_SOURCE_612_TARGET=trixie-amd64
+
+# portsel_source SERIES: Debian's linux-source-SERIES, 6.1 or 6.12: its
+# package version in S_VERSION and its tarball in S_TARBALL, for
+# portsel_linux_source. 6.1 is Debian 12's, installed by deps.sh; 6.12
+# is Debian 13's, the candidate of the PORTSEL_SOURCE_612_TARGET
+# target's private apt, its .deb fetched once into
+# ${PORTSEL_CACHE}/kunit/debs-6.12-<version>/ and unpacked there (shared
+# by scripts/kunit.sh --source 6.12 and scripts/debugtest.sh --target of
+# a 6.12 row). The caller's T_* are left alone. Returns 1 with a message
+# on stderr when it cannot.
+portsel_source() {
+	local T_NAME T_SUITE T_FLAVOUR T_ARCH T_BUILD debs
+	local -a T_APT
+
+	case $1 in
+	6.1)
+		S_TARBALL=/usr/src/linux-source-6.1.tar.xz
+		if [ ! -f "$S_TARBALL" ]; then
+			portsel_say "$S_TARBALL is missing (package linux-source-6.1)"
+			return 1
+		fi
+		S_VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.1) ;;
+	6.12)
+		if ! portsel_target "$PORTSEL_SOURCE_612_TARGET" ||
+		   ! portsel_target_apt; then
+			portsel_say "no apt for target $PORTSEL_SOURCE_612_TARGET"
+			return 1
+		fi
+		S_VERSION=$(apt-cache "${T_APT[@]}" show --no-all-versions \
+			linux-source-6.12 | sed -n 's/^Version: //p')
+		if [ -z "$S_VERSION" ]; then
+			portsel_say "no linux-source-6.12 in $T_SUITE"
+			return 1
+		fi
+		debs=$PORTSEL_CACHE/kunit/debs-6.12-$S_VERSION
+		S_TARBALL=$debs/usr/src/linux-source-6.12.tar.xz
+		[ ! -f "$S_TARBALL" ] || return 0
+		portsel_say "fetching linux-source-6.12 $S_VERSION (once)"
+		rm -rf "$debs"
+		mkdir -p "$debs"
+		if ! (cd "$debs" && apt-get "${T_APT[@]}" download -qq \
+			"linux-source-6.12=$S_VERSION") ||
+		   ! dpkg-deb -x "$debs"/linux-source-6.12_*.deb "$debs"; then
+			portsel_say "cannot fetch linux-source-6.12 $S_VERSION"
+			return 1
+		fi
+		rm -f "$debs"/linux-source-6.12_*.deb ;;
+	*)
+		portsel_say "no linux-source series '$1' (6.1 or 6.12)"
+		return 1 ;;
+	esac
 }

@@ -140,6 +140,22 @@ portsel_target_depends() {
 		sed -n 's/^Depends: //p' | sed 's/[,|]/\n/g' | awk '{ print $1 }'
 }
 
+# The row's kernel ABI (6.12.NN+deb13-FLAVOUR), the one its suite's
+# linux-headers-FLAVOUR depends on, in T_ABI, and the compiler its
+# headers depend on (gcc-14; gcc when they name none) in T_GCC. After
+# portsel_target_apt.
+portsel_target_abi() {
+	T_ABI=$(portsel_target_depends "linux-headers-$T_FLAVOUR" |
+		sed -n 's/^linux-headers-//p' | head -n 1)
+	if [ -z "$T_ABI" ]; then
+		portsel_say "no linux-headers-$T_FLAVOUR in $T_SUITE"
+		return 1
+	fi
+	T_GCC=$(portsel_target_depends "linux-headers-$T_ABI" |
+		grep -E '^gcc-[0-9]+$' | head -n 1)
+	T_GCC=${T_GCC:-gcc}
+}
+
 # portsel_chroot SUITE GCC: a minimal chroot of SUITE (the host's
 # architecture) with the compiler GCC (gcc-14) for the row's architecture,
 # a cross compiler for a foreign one, and what kbuild needs, made once
@@ -176,13 +192,67 @@ portsel_chroot() {
 	T_CHROOT=$dir
 }
 
+# What building a whole kernel in T_CHROOT needs beyond a module build:
+# flex and bison (kconfig), libssl-dev (certs/extract-cert). Installed
+# into the chroot with its own apt, once, while the chroot's lock keeps
+# portsel_chroot from making it anew meanwhile.
+PORTSEL_CHROOT_KERNEL_PKGS="flex bison libssl-dev"
+portsel_chroot_kernel() {
+	local p missing=()
+
+	for p in $PORTSEL_CHROOT_KERNEL_PKGS; do
+		# shellcheck disable=SC2016 # dpkg-query's format
+		chroot "$T_CHROOT" dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -qx 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	exec 7>"$T_CHROOT.lock"
+	flock 7
+	portsel_say "installing ${missing[*]} into $T_CHROOT for kernel builds (once; log: $T_CHROOT.log)"
+	if ! { chroot "$T_CHROOT" apt-get update -qq &&
+	       DEBIAN_FRONTEND=noninteractive chroot "$T_CHROOT" \
+			apt-get install -y -qq --no-install-recommends "${missing[@]}"; \
+	     } >>"$T_CHROOT.log" 2>&1; then
+		exec 7>&-
+		portsel_say "cannot install ${missing[*]} into $T_CHROOT; see $T_CHROOT.log"
+		return 1
+	fi
+	exec 7>&-
+}
+
+# T_CHROOT_BINDS: directories of the host (a kernel build tree of the
+# cache and its sources) that a command in T_CHROOT sees at their own
+# paths. portsel_chroot_argv: T_CHROOT_ARGV, the words that run a
+# command there: chroot T_CHROOT, or with binds, a mount namespace of the
+# command's own (unshare; it goes when the command ends) that mounts
+# them first; no mount is left on the host.
+T_CHROOT_BINDS=()
+portsel_chroot_argv() {
+	if [ ${#T_CHROOT_BINDS[@]} -eq 0 ]; then
+		T_CHROOT_ARGV=(chroot "$T_CHROOT")
+		return
+	fi
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	T_CHROOT_ARGV=(unshare --mount --propagation private -- /bin/sh -c '
+		root=$1
+		shift
+		while [ "$1" != -- ]; do
+			mkdir -p "$root$1" && mount --bind "$1" "$root$1" || exit 125
+			shift
+		done
+		shift
+		exec chroot "$root" "$@"' portsel-chroot "$T_CHROOT"
+		"${T_CHROOT_BINDS[@]}" --)
+}
+
 # portsel_target_fetch: the row's kernel, ready to build for and boot:
 # T_ABI, T_KDIR (the build tree; inside T_CHROOT when that is set),
 # T_VMLINUZ and T_MODDIR (the kernel's modules).
 portsel_target_fetch() {
-	local dir debs pkgs p gcc
+	local dir debs pkgs p
 
 	T_CHROOT=
+	T_CHROOT_BINDS=()
 	if portsel_target_native; then
 		"$PORTSEL_ROOT/scripts/deps.sh" --flavour "$T_FLAVOUR" || return 1
 		T_ABI=$(portsel_flavour_abi "$T_FLAVOUR") || return 1
@@ -192,11 +262,7 @@ portsel_target_fetch() {
 		return 0
 	fi
 
-	portsel_target_apt || return 1
-	T_ABI=$(portsel_target_depends "linux-headers-$T_FLAVOUR" |
-		sed -n 's/^linux-headers-//p' | head -n 1)
-	if [ -z "$T_ABI" ]; then
-		portsel_say "no linux-headers-$T_FLAVOUR in $T_SUITE"
+	if ! portsel_target_apt || ! portsel_target_abi; then
 		return 1
 	fi
 	dir=$PORTSEL_CACHE/targets/$T_ABI
@@ -211,9 +277,7 @@ portsel_target_fetch() {
 		sed -n "s/^\(linux-kbuild-.*\)/\1:$(portsel_host_arch)/p")
 	pkgs+=("linux-headers-$T_ABI:$T_ARCH" "linux-image-$T_ABI:$T_ARCH")
 	if [ "$T_BUILD" != host ]; then
-		gcc=$(portsel_target_depends "linux-headers-$T_ABI" |
-			grep -E '^gcc-[0-9]+$' | head -n 1)
-		portsel_chroot "$T_BUILD" "${gcc:-gcc}" || return 1
+		portsel_chroot "$T_BUILD" "$T_GCC" || return 1
 		T_KDIR=/usr/src/linux-headers-$T_ABI
 	fi
 
@@ -268,7 +332,8 @@ portsel_target_make() {
 	rm -rf "${T_CHROOT:?}$b"
 	mkdir -p "$T_CHROOT$b"
 	cp -a "$src/." "$T_CHROOT$b/"
-	chroot "$T_CHROOT" make -C "$T_KDIR" M="$b" "$@" || rc=$?
+	portsel_chroot_argv
+	"${T_CHROOT_ARGV[@]}" make -C "$T_KDIR" M="$b" "$@" || rc=$?
 	cp -a "$T_CHROOT$b/." "$src/"
 	rm -rf "${T_CHROOT:?}$b"
 	return $rc
