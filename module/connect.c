@@ -310,15 +310,27 @@ static DEFINE_PER_CPU(struct portsel_rnd_pool, portsel_rnd_pool);
 static u32 portsel_draw_bits(unsigned int n)
 {
 	struct portsel_rnd_pool *p = get_cpu_ptr(&portsel_rnd_pool);
+	u64 fresh;
 	u32 bits;
 
-	if (p->left < n) {
-		p->bits = get_random_u64();
-		p->left = 64;
+	if (likely(p->left >= n)) {
+		bits = p->bits & GENMASK(n - 1, 0);
+		p->bits >>= n;
+		p->left -= n;
+		put_cpu_ptr(&portsel_rnd_pool);
+		return bits;
 	}
-	bits = p->bits & GENMASK(n - 1, 0);
-	p->bits >>= n;
-	p->left -= n;
+	put_cpu_ptr(&portsel_rnd_pool);
+	/*
+	 * Outside the section: on PREEMPT_RT the batch's local lock sleeps
+	 * (found by make debugtest TARGET=trixie-rt-amd64). A refill that
+	 * raced with ours is overwritten: bits are dropped, never reused.
+	 */
+	fresh = get_random_u64();
+	p = get_cpu_ptr(&portsel_rnd_pool);
+	bits = fresh & GENMASK(n - 1, 0);
+	p->bits = fresh >> n;
+	p->left = 64 - n;
 	put_cpu_ptr(&portsel_rnd_pool);
 	return bits;
 }
