@@ -46,6 +46,17 @@ pset() {
 	printf '%s\n' "$2" 2>/dev/null >"$SYSCTL_DIR/$1"
 }
 
+# A PREEMPT_RT kernel? Debian's rt flavours have /sys/kernel/realtime
+# (from the RT patch set); a mainline 6.12 PREEMPT_RT build (make
+# debugtest TARGET=trixie-rt-amd64) has not, but says so in its version.
+is_rt() {
+	[ -e /sys/kernel/realtime ] && return 0
+	case $(uname -v) in
+	*PREEMPT_RT*) return 0 ;;
+	esac
+	return 1
+}
+
 # Is inet_put_port() traced by anyone (ftrace's list of patched sites)?
 release_traced() {
 	grep -q '^inet_put_port ' /sys/kernel/tracing/enabled_functions

@@ -1625,7 +1625,7 @@ case_memory_after_switch() {
 	new_dst
 	t0=$(uptime_ms)
 	pset policy even-first
-	if [ -e /sys/kernel/realtime ]; then
+	if is_rt; then
 		vm_say "  PREEMPT_RT: the fill after the second ahead"
 		sleep_until $(($(uptime_ms) + 1100))
 	fi
