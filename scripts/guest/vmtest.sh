@@ -1645,13 +1645,25 @@ case_memory_after_switch() {
 # destination (a mark), connect and close once to another (its accepted
 # socket gives port 5xxx back), and the next connect to the first is
 # still refused at once. Shown to fail when such a release ended every
-# mark of the netns for a second.
+# mark of the netns for a second. A mark ends with its 10-s re-salt
+# epoch, and on a slow kernel (6.12 PREEMPT_RT with KASAN and lockdep:
+# seconds from the mark to the last connect) that end may fall between:
+# a second try with new destinations, which the old code failed as well.
 case_memory_listener_release() {
 	need_module || return
 	pset policy even-first
 	pset reserve_odd 1
 	pset exhaust_hold_ms 10000
 	set_range 40000 40019
+	listener_release_try || {
+		vm_say "  try 1: $LR_GOT skipped/probes; once more"
+		listener_release_try
+	}
+	expect "listener release: scan skipped" "$LR_GOT" 1/0
+}
+
+# One try of the case above; its skipped/probes in LR_GOT.
+listener_release_try() {
 	new_dst
 	full_dst=$DPORT
 	new_dst
@@ -1667,9 +1679,9 @@ case_memory_listener_release() {
 	expect "listener release: the full one" \
 		"$(sed -n 's/^# fill \(ok=[0-9]* err=[A-Z]*\).*/\1/p' /tmp/lr.out)" \
 		"ok=0 err=EADDRNOTAVAIL"
-	expect "listener release: scan skipped" \
-		"$(stat_delta lr skipped_scans)/$(stat_delta lr probes)" 1/0
+	LR_GOT=$(stat_delta lr skipped_scans)/$(stat_delta lr probes)
 	release_ports
+	[ "$LR_GOT" = 1/0 ]
 }
 
 # sleep_until MS: until the uptime is MS milliseconds.
